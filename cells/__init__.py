@@ -1,0 +1,8 @@
+"""The operation vocabulary: the blocks of the classic image-classification papers as one flat
+registry (``OPS``) with one signature, ``create(name, in_chs, out_chs, stride, **options)``, and
+an analytic ``cost`` for every entry."""
+from cells.counting import Cost
+from cells.registry import OPS, OpDef, cost, create, get, register
+from cells import nasnet_ops  # noqa: F401  (registers entries)
+
+__all__ = ["OPS", "OpDef", "Cost", "cost", "create", "get", "register"]
