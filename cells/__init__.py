@@ -2,7 +2,8 @@
 registry (``OPS``) with one signature, ``create(name, in_chs, out_chs, stride, **options)``, and
 an analytic ``cost`` for every entry."""
 from cells.counting import Cost
+from cells.drop_path import DropPath, set_drop_path_scale
 from cells.registry import OPS, OpDef, cost, create, get, register
 from cells import nasnet_ops  # noqa: F401  (registers entries)
 
-__all__ = ["OPS", "OpDef", "Cost", "cost", "create", "get", "register"]
+__all__ = ["OPS", "OpDef", "Cost", "DropPath", "cost", "create", "get", "register", "set_drop_path_scale"]

@@ -64,6 +64,10 @@ class SearchSpace(abc.ABC):
         """torch.nn.Module for the spec (the only method that imports torch)."""
 
     @abc.abstractmethod
+    def retarget(self, spec: Any, *, num_classes: int | None = None, resolution: int | None = None) -> Any:
+        """The same architecture for another task: classifier width and/or input resolution."""
+
+    @abc.abstractmethod
     def from_str(self, text: str) -> Any:
         """Parse the spec's string form; errors name the offending token."""
 
