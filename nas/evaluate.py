@@ -36,7 +36,7 @@ def build_options(config: TrainConfig) -> dict[str, Any]:
     if config.drop_path > 0:
         options["drop_path"] = config.drop_path
     if config.aux_weight > 0:
-        options["aux_head"] = True
+        options["auxiliary"] = True
     return options
 
 
