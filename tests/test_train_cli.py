@@ -46,14 +46,15 @@ def test_train_learns_tiny_imagenet_and_resumes_after_sigkill(shared_data, tmp_p
     with (out / "log.csv").open() as fh:
         done = [int(row["epoch"]) for row in csv.DictReader(fh)]
     assert first.returncode == -signal.SIGKILL and "epoch 1/4" in first_log
-    assert done and done == list(range(1, len(done) + 1)) and len(done) < EPOCHS
+    # the log is written just after each checkpoint, so it may lag the checkpoint by one epoch
+    assert done == list(range(1, len(done) + 1)) and len(done) < EPOCHS
 
     second = subprocess.run(nas_train(*common, "--resume"), cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=300)
     assert second.returncode == 0, second.stdout + second.stderr
     results = json.loads((out / "results.json").read_text())
     saved = results["resumed_from_epoch"]
-    assert saved >= len(done)  # the checkpoint may be one epoch ahead of the log, never behind
+    assert 1 <= saved < EPOCHS and saved in (len(done), len(done) + 1)
     assert f"resuming after epoch {saved} of {EPOCHS}" in second.stdout
     assert f"epoch {saved}/{EPOCHS}" not in second.stdout and f"epoch {saved + 1}/{EPOCHS}" in second.stdout
     assert [h["epoch"] for h in results["history"]] == list(range(1, EPOCHS + 1))
