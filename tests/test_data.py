@@ -145,3 +145,14 @@ def test_image_tensors_are_picklable_plain_data():
     assert torch.equal(back.images, t.images) and back.classes == ("a", "b") and back.resolution == 4
     with pytest.raises(TypeError, match="uint8"):
         ImageTensors(torch.zeros(2, 3, 4, 4), torch.tensor([0, 1]), ("a", "b"), (0.5,) * 3, (0.25,) * 3)
+
+
+def test_a_directory_and_its_archive_give_the_same_tensors(shared_data, cache, tmp_path):
+    archive = FolderSource(shared_data / TINY, cache)
+    chosen = [f for split in ("train", "val") for v in archive.files(split).values() for f in v[:5]]
+    folder = archive.materialize(chosen) / "tiny-imagenet-10cls"
+    common = dict(per_class=5, test_per_class=5, resolution=16, val_fraction=0.2, load_test=True)
+    from_dir = load_proxy_data(DataConfig(dataset=str(folder), cache_dir=str(tmp_path), **common))
+    from_tar = load_proxy_data(DataConfig(dataset=str(shared_data / TINY), cache_dir=str(cache), **common))
+    assert torch.equal(from_dir.train.images, from_tar.train.images)
+    assert torch.equal(from_dir.test.labels, from_tar.test.labels) and from_dir.test.classes == from_tar.test.classes
