@@ -44,28 +44,37 @@ def setup(args: argparse.Namespace) -> torch.device:
     return device
 
 
-def timed(fn: Callable[[], object], device: torch.device) -> float:
+def timed(fn: Callable[[], object], device: torch.device) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) of one call; CUDA work is synchronized."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def interleaved(sides: dict[str, Callable[[], object]], device: torch.device, repeats: int,
-                warmup: bool = True) -> dict[str, list[float]]:
-    """Seconds per call of each side: one untimed warm-up each, then ABAB... rounds."""
-    if warmup:
-        for fn in sides.values():
-            fn()
+                clock: str = "auto") -> dict[str, list[float]]:
+    """Seconds per call of each side: one untimed warm-up each, then rounds over all sides with
+    the first side rotating. ``clock``: 'wall', 'cpu', or 'auto' (CPU time of this process on a
+    CPU device, where other tenants of a shared machine inflate wall time at random; wall time
+    on CUDA). Use 'wall' when work runs in other processes (DataLoader workers)."""
+    use_cpu = clock == "cpu" or (clock == "auto" and device.type != "cuda")
+    for fn in sides.values():
+        fn()
     times: dict[str, list[float]] = {name: [] for name in sides}
     names = list(sides)
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:  # rotate who goes first
-            times[name].append(timed(sides[name], device))
+            wall, cpu = timed(sides[name], device)
+            times[name].append(cpu if use_cpu else wall)
     return times
+
+
+def clock_name(device: torch.device, clock: str = "auto") -> str:
+    return "cpu" if clock == "cpu" or (clock == "auto" and device.type != "cuda") else "wall"
 
 
 def environment(device: torch.device) -> dict:

@@ -8,7 +8,7 @@ Ratio = our training throughput / the bare loop's, medians of interleaved repeat
 """
 from __future__ import annotations
 
-from trainer_common import find_shared_data, interleaved, median, parser, save, setup  # noqa: I001
+from trainer_common import clock_name, find_shared_data, interleaved, median, parser, save, setup  # noqa: I001
 
 import torch
 from torch import nn
@@ -76,7 +76,7 @@ def main() -> None:
     throughput = {k: images / median(v) for k, v in times.items()}
     save("trainer_overhead", {
         "spec": spec.to_str(), "train_images": len(data.train), "val_images": len(data.val),
-        "epochs": args.epochs, "batch_size": args.batch_size, "seconds": times,
+        "epochs": args.epochs, "batch_size": args.batch_size, "clock": clock_name(device), "seconds": times,
         "images_per_s": throughput,
         "ratio_same_work": throughput["trainer_same_work"] / throughput["bare_loop"],
         "ratio_full_recipe": throughput["trainer_full_recipe"] / throughput["bare_loop"],

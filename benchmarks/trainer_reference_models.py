@@ -6,7 +6,7 @@ Ratio = our images per second / torchvision's (target >= 0.98), medians of inter
 """
 from __future__ import annotations
 
-from trainer_common import interleaved, median, parser, save, setup  # noqa: I001
+from trainer_common import clock_name, interleaved, median, parser, save, setup  # noqa: I001
 
 import contextlib
 
@@ -57,7 +57,7 @@ def main() -> None:
     cuda = device.type == "cuda"
     batch = args.batch_size or (128 if cuda else 8)
     steps = args.steps or (20 if cuda else 2)
-    out = {"batch_size": batch, "steps_per_call": steps, "models": {}}
+    out = {"batch_size": batch, "steps_per_call": steps, "clock": clock_name(device), "models": {}}
     for name, (ours_fn, theirs_fn) in PAIRS.items():
         spec = resolve(name)
         resolution = args.resolution or spec.resolution
