@@ -131,6 +131,7 @@ class OptunaStrategy(Strategy):
         if self.storage is None:
             raise ValueError("state_dict needs an RDB storage (e.g. storage='sqlite:///study.db'); "
                              "an in-memory Optuna study cannot be resumed")
+        self.study  # noqa: B018  (create the study now so a checkpoint taken before any ask resumes)
         return {"strategy": self.kind, "config": self._config(), "space": fingerprint(self.space),
                 "rng": rng_state(self.rng), "storage": self.storage, "study_name": self.study_name,
                 "pending": sorted(self.pending)}
