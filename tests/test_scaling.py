@@ -33,7 +33,7 @@ def test_round_filters_multiples_of_8_never_below_90_percent():
 def test_round_repeats_rounds_up():
     assert [round_repeats(r, 1.1) for r in (1, 2, 3, 4)] == [2, 3, 4, 5]
     assert [round_repeats(r, 3.1) for r in (1, 2, 3, 4)] == [4, 7, 10, 13]
-    assert round_repeats(3, 1.0) == 3
+    assert round_repeats(3, 1.0) == 3 and round_repeats(10, 1.1) == 11  # not 12 from float noise
     with pytest.raises(ValueError, match="depth must be positive"):
         round_repeats(3, -1.0)
 
@@ -89,3 +89,14 @@ def test_scale_rejects_bad_input():
         scale(EFFICIENTNET_B0, resolution="2x")
     with pytest.raises(TypeError, match="no scaling rule for specs of type str"):
         scaling.scale("blocks:stem_c32", width=1.1)
+
+
+def test_scale_dispatches_cell_networks_to_the_cell_space():
+    """Depth -> N, width -> F, the resolution multiplier -> a new input side (cell space's rule)."""
+    cell_space = pytest.importorskip("search_spaces.cell_space")
+    spec = next(iter(cell_space.NAMED.values()))
+    scaled = scale(spec, width=2.0, depth=1.5, resolution=2.0)
+    assert type(scaled) is type(spec)
+    assert scaled.n == math.ceil(spec.n * 1.5) and scaled.filters == round_filters(spec.filters, 2.0)
+    assert scaled.resolution == 2 * spec.resolution
+    assert scale(spec) == spec
