@@ -98,14 +98,21 @@ def fill_widths(op: str, out_chs: int, given: dict[str, int | None], defaults: d
     ``outputs`` maps the widths that reach the output to how many times they are concatenated.
     ``ch1x1`` defaults to the remainder; the outputs must sum to ``out_chs``."""
     widths = {k: check_int(op, k, v) for k, v in given.items() if v is not None}
+    defaulted = [k for k, (base, _) in defaults.items() if base == "out" and k not in widths]
+    for name in defaulted:
+        widths[name] = max(1, int(out_chs * defaults[name][1]))
+    if "ch1x1" not in widths:
+        # On narrow blocks the largest defaulted branches give way so the 1x1 keeps a channel.
+        while (rest := out_chs - sum(n * widths[k] for k, n in outputs.items() if k != "ch1x1")) < 1:
+            name = max(defaulted, key=lambda k: widths[k], default=None)
+            if name is None or widths[name] == 1:
+                raise ValueError(f"{op}: out_chs={out_chs} is too small for the branches {widths}; "
+                                 "give larger out_chs or explicit widths")
+            widths[name] -= 1
+        widths["ch1x1"] = rest
     for name, (base, frac) in defaults.items():
         if name not in widths:
-            widths[name] = max(1, int((out_chs if base == "out" else widths[base]) * frac))
-    if "ch1x1" not in widths:
-        widths["ch1x1"] = out_chs - sum(n * widths[k] for k, n in outputs.items() if k != "ch1x1")
-        if widths["ch1x1"] < 1:
-            raise ValueError(f"{op}: out_chs={out_chs} is too small for the branches {widths}; "
-                             "give larger out_chs or explicit widths")
+            widths[name] = max(1, int(widths[base] * frac))
     total = sum(n * widths[k] for k, n in outputs.items())
     if total != out_chs:
         raise ValueError(f"{op}: branch widths {widths} concatenate to {total} channels, not out_chs={out_chs}")
