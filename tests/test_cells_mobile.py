@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 import cells
 
@@ -16,6 +17,7 @@ def one_thread():
     yield
     torch.set_num_threads(threads)
 
+
 def n_params(m: torch.nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
 
@@ -23,8 +25,6 @@ def n_params(m: torch.nn.Module) -> int:
 @pytest.mark.parametrize("name", ["mbconv", "ds_conv", "mbconv_e6_k5", "conv_bn_act", "se"])
 @pytest.mark.parametrize("stride", [1, 2])
 def test_mobile_shape_and_cost(name, stride):
-    from torch.utils.flop_counter import FlopCounterMode
-
     in_chs, out_chs = (8, 8) if name == "se" else (8, 12)
     opts = {"expand": 3, "kernel": 5, "se_ratio": 0.25} if name == "mbconv" else {}
     m = cells.create(name, in_chs, out_chs, stride, **opts)
@@ -60,3 +60,30 @@ def test_mbconv_rejects_bad_options_in_create_and_cost(opts, field):
         cells.create("mbconv", 8, 8, 1, **opts)
     with pytest.raises(ValueError, match=field):
         cells.cost("mbconv", 8, 8, 1, 8, **opts)
+
+
+def test_preset_options_and_unknown_option_names_the_entry():
+    assert cells.cost("mbconv_e3_k5", 8, 8, 1, 6) == cells.cost("mbconv", 8, 8, 1, 6, expand=3, kernel=5,
+                                                                 se_ratio=0.25, act="silu")
+    assert cells.cost("mbconv_e3_k5", 8, 8, 1, 6, se_ratio=0.0).params < cells.cost("mbconv_e3_k5", 8, 8, 1, 6).params
+    with pytest.raises(TypeError, match="mbconv_e3_k5.*expand"):
+        cells.create("mbconv_e3_k5", 8, 8, 1, expand=6)
+
+
+def test_se_block_at_stride_2_pools_then_gates():
+    m = cells.create("se", 4, 4, 2).eval()
+    x = torch.randn(1, 4, 5, 5)
+    with torch.no_grad():
+        pooled = torch.nn.functional.avg_pool2d(x, 3, 2, 1, count_include_pad=False)
+        assert torch.allclose(m(x), m[1](pooled))
+
+
+@pytest.mark.parametrize("act", ["relu", "relu6", "silu", "swish", "hswish", "none"])
+def test_every_activation_runs_forward_and_backward(act):
+    m = cells.create("mbconv", 8, 8, 1, expand=3, se_ratio=0.25, act=act)
+    x = torch.randn(2, 8, 5, 5, requires_grad=True)
+    m(x).square().mean().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    expected = {"relu": torch.nn.ReLU, "relu6": torch.nn.ReLU6, "silu": torch.nn.SiLU, "swish": torch.nn.SiLU,
+                "hswish": torch.nn.Hardswish, "none": torch.nn.Identity}[act]
+    assert isinstance(m.body.se.act, expected)
