@@ -309,6 +309,9 @@ def parse(text: str) -> NB201Spec | None:
 
 
 def parse_dict(data: Any) -> NB201Spec | None:
+    """A spec from the JSON form (``"space": "nasbench201"``, or an arch string); None otherwise."""
+    if isinstance(data, str):
+        return parse(data)
     if not isinstance(data, dict) or data.get("space") != SPACE:
         return None
     return NB201Spec.from_dict(data)

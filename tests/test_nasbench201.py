@@ -115,6 +115,7 @@ def test_string_json_and_catalog_hooks():
     assert NB201Spec.from_str(other.to_str()) == other
     assert NB201Spec.from_str(EXAMPLE + "@resolution=16,num_classes=120") == other
     assert nb.parse_dict(other.to_dict()) == other and other.to_dict()["num_classes"] == 120
+    assert nb.parse_dict(other.to_str()) == other
     assert nb.parse("cell:whatever") is None and nb.parse_dict({"space": "blocks"}) is None
     assert nb.space_for(other).resolution == 16 and nb.space_for("x") is None
     with pytest.raises(ValueError, match="unknown NAS-Bench-201 spec field"):
