@@ -1,0 +1,54 @@
+"""Drawings and tables of architecture graphs (``nas inspect``, ``nas report``).
+
+Everything here starts from a spec's ``to_graph`` (networkx, no torch) and its analytic cost; no
+module is ever built. ``render`` serializes (DOT / GraphML / JSON), ``dot`` makes SVG/PNG through
+Graphviz with ``mpl`` as the fallback, ``text`` and ``html`` present, ``diff`` compares two specs.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from nas.graphs.dot import FALLBACK_NOTE, Drawing, draw, find_dot
+
+__all__ = ["Drawing", "FALLBACK_NOTE", "cell_drawings", "draw", "find_dot", "graph_of"]
+
+
+def graph_of(spec: Any, view: str) -> nx.DiGraph:
+    """The spec's graph in ``view`` ('cell' or 'network') from the space that owns it."""
+    from search_spaces import catalog
+
+    if view not in ("cell", "network"):
+        raise ValueError(f"view {view!r} not supported; choose 'cell' or 'network'")
+    return catalog.space_for(spec).to_graph(spec, view=view)
+
+
+def cell_drawings(spec: Any, out_dir: str | Path, *, dot: str | bool | None = True) -> list[Path]:
+    """Draw the spec's cells into ``out_dir``: one file per cell kind (normal, reduce), SVG via
+    Graphviz ``dot`` or PNG via matplotlib where ``dot`` is absent. Spaces without cells (the
+    block space) draw their network view instead. Returns the written paths.
+
+    File names start with a hash of the spec string, so several top architectures share a folder.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        g = graph_of(spec, "cell")
+    except ValueError:
+        g = graph_of(spec, "network")
+    fmt = "svg" if (find_dot() if dot is True else dot) else "png"
+    stem = hashlib.sha1(str(g.graph.get("spec", spec)).encode()).hexdigest()[:10]
+    cells: dict[str, list] = {}
+    for node, attrs in g.nodes(data=True):
+        cells.setdefault(str(attrs.get("cell", g.graph.get("view", "network"))), []).append(node)
+    paths = []
+    for name, nodes in cells.items():
+        sub = g.subgraph(nodes).copy()
+        drawing = draw(sub, fmt, dot=dot, title=f"{name} cell" if "cell" in g.graph.get("view", "") else None)
+        path = out_dir / f"{stem}-{name}.{drawing.fmt}"
+        path.write_bytes(drawing.data)
+        paths.append(path)
+    return paths
