@@ -13,7 +13,9 @@ from typing import Mapping
 
 import networkx as nx
 from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
 
 from nas.graphs.render import HIGHLIGHT_COLORS, display_label, fill_of, groups, title_of
 
@@ -79,6 +81,14 @@ def layout(g: nx.DiGraph) -> tuple[dict, list[tuple[str, float, float]], tuple[f
     return pos, titles, (dx, dy)
 
 
+def _border(centre, half, toward) -> tuple[float, float]:
+    """Where the segment from a box's centre to ``toward`` leaves the box."""
+    (cx, cy), (hx, hy) = centre, half
+    vx, vy = toward[0] - cx, toward[1] - cy
+    t = min(hx / abs(vx) if vx else float("inf"), hy / abs(vy) if vy else float("inf"), 1.0)
+    return cx + vx * t, cy + vy * t
+
+
 def draw_layered(g: nx.DiGraph, fmt: str, *, highlight: Mapping | None = None,
                  title: str | None = None) -> bytes:
     """PNG or SVG bytes; text stays text in SVG so labels remain searchable."""
@@ -95,24 +105,31 @@ def draw_layered(g: nx.DiGraph, fmt: str, *, highlight: Mapping | None = None,
         ax.set_axis_off()
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(y_lo, y_hi)
-        def half_height(node) -> float:  # points from a node's centre to its box edge
-            lines = display_label(g.nodes[node], view, node).count("\n") + 1
-            return (lines * LINE_INCH / 2 + 0.06) * 72 * scale
-
-        for u, v in g.edges():
-            # edges that skip layers bow out so they do not run through the nodes they pass
-            span = abs(pos[v][1] - pos[u][1]) / dy
-            bend = 0.25 if span > 1.5 and abs(pos[v][0] - pos[u][0]) < dx / 2 else 0.0
-            ax.annotate("", xy=pos[v], xytext=pos[u], zorder=1,
-                        arrowprops=dict(arrowstyle="-|>", color="#555555", lw=0.8,
-                                        shrinkA=half_height(u), shrinkB=half_height(v), connectionstyle=f"arc3,rad={bend}"))
+        texts = {}
         for node, attrs in g.nodes(data=True):
             level = highlight.get(node)
             box = dict(boxstyle="round,pad=0.4", fc=fill_of(attrs),
                        ec=HIGHLIGHT_COLORS[level] if level else "#333333",
                        lw=2.5 if level else 0.8, ls="--" if level == "cost" else "-")
-            ax.text(*pos[node], display_label(attrs, view, node), ha="center", va="center",
-                    zorder=2, bbox=box, gid=f"node-{node}")
+            texts[node] = ax.text(*pos[node], display_label(attrs, view, node), ha="center",
+                                  va="center", zorder=2, bbox=box, gid=f"node-{node}")
+        # Lay the text out once to learn each box's size, then end every arrow on the boxes'
+        # borders (data coordinates survive savefig's tight-bbox pass; display ones do not).
+        FigureCanvasAgg(fig).draw()
+        inv = ax.transData.inverted()
+        half = {}
+        for node, text in texts.items():
+            bb = text.get_bbox_patch().get_window_extent()
+            (x0, y0), (x1, y1) = inv.transform([[bb.x0, bb.y0], [bb.x1, bb.y1]])
+            half[node] = (abs(x1 - x0) / 2 + 0.02, abs(y1 - y0) / 2 + 0.02)
+        for u, v in g.edges():
+            span = abs(pos[v][1] - pos[u][1]) / dy
+            # edges that skip layers bow out so they do not run through the nodes they pass
+            bend = 0.0 if span < 1.5 else (0.3 if pos[v][0] >= pos[u][0] else -0.3)
+            ax.add_patch(FancyArrowPatch(_border(pos[u], half[u], pos[v]), _border(pos[v], half[v], pos[u]),
+                                         arrowstyle="-|>", mutation_scale=9, color="#555555", lw=0.8,
+                                         zorder=1, shrinkA=0, shrinkB=0,
+                                         connectionstyle=f"arc3,rad={bend}"))
         for text, x, y in titles:
             ax.text(x, y, text, ha="center", va="bottom", fontsize=10, fontweight="bold")
         fig.suptitle(title or title_of(g), fontsize=9, y=1.0, va="bottom")
