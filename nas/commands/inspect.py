@@ -29,8 +29,9 @@ def register(sub) -> None:
                        description=__doc__.split("\n\n")[0])
     p.add_argument("spec", nargs="?", metavar="SPEC",
                    help="named architecture, spec string, JSON file, or run directory")
-    p.add_argument("--view", choices=("cell", "network"), default=None,
-                   help="cell drawing or whole network (default: network; cell for --diff)")
+    p.add_argument("--view", choices=("cell", "network", "stage"), default=None,
+                   help="cells (cell spaces), per-stage (block space) or whole network "
+                        "(default: network; cell for --diff)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     p.add_argument("--top", type=int, default=1, metavar="K", help="run directory: its top K specs")
@@ -94,18 +95,22 @@ def _note_once(drawing, noted: list) -> None:
 
 
 def _html_section(title: str, spec: Any, view: str | None, noted: list) -> html_page.Section:
+    """The drawings (the cells -- or a block spec's stages -- and the network) and cost table."""
     net = graph_of(spec, "network")
     sec = html_page.Section(title=title, spec=str(net.graph.get("spec", "")), cost_graph=net)
-    views = [view] if view else ["cell", "network"]
-    for v in views:
+    graphs = []
+    for v in ([view] if view else ["cell", "stage", "network"]):
         try:
-            g = net if v == "network" else graph_of(spec, v)
-        except ValueError as err:  # a space without cells has no cell view
-            sec.notes.append(f"{v} view: {err}")
-            continue
+            graphs.append(net if v == "network" else graph_of(spec, v))
+        except ValueError:  # a space without that view (no cells in the block space)
+            if view:
+                raise
+    if not view and len(graphs) > 2:
+        graphs = [graphs[0], graphs[-1]]
+    for g in graphs:
         drawing = draw(g, "svg")
         _note_once(drawing, noted)
-        sec.svgs.append((f"{v} view (drawn with {drawing.via})", drawing.data.decode()))
+        sec.svgs.append((f"{g.graph.get('view')} view (drawn with {drawing.via})", drawing.data.decode()))
     return sec
 
 

@@ -18,36 +18,42 @@ __all__ = ["Drawing", "FALLBACK_NOTE", "cell_drawings", "draw", "find_dot", "gra
 
 
 def graph_of(spec: Any, view: str) -> nx.DiGraph:
-    """The spec's graph in ``view`` ('cell' or 'network') from the space that owns it."""
+    """The spec's graph in ``view`` from the space that owns it: 'network' everywhere, 'cell' for
+    cell spaces, 'stage' for the block space; the space names the views it has when asked for
+    another."""
     from search_spaces import catalog
 
-    if view not in ("cell", "network"):
-        raise ValueError(f"view {view!r} not supported; choose 'cell' or 'network'")
     return catalog.space_for(spec).to_graph(spec, view=view)
 
 
 def cell_drawings(spec: Any, out_dir: str | Path, *, dot: str | bool | None = True) -> list[Path]:
     """Draw the spec's cells into ``out_dir``: one file per cell kind (normal, reduce), SVG via
     Graphviz ``dot`` or PNG via matplotlib where ``dot`` is absent. Spaces without cells (the
-    block space) draw their network view instead. Returns the written paths.
+    block space) draw their stage view (MnasNet's figure) instead. Returns the written paths.
 
     File names start with a hash of the spec string, so several top architectures share a folder.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        g = graph_of(spec, "cell")
-    except ValueError:
-        g = graph_of(spec, "network")
+    for view in ("cell", "stage", "network"):
+        try:
+            g = graph_of(spec, view)
+            break
+        except ValueError:  # the space has no such view; try the next
+            continue
+    else:
+        raise ValueError(f"{type(spec).__name__}: its space draws none of the cell/stage/network views")
     fmt = "svg" if (find_dot() if dot is True else dot) else "png"
     stem = hashlib.sha1(str(g.graph.get("spec", spec)).encode()).hexdigest()[:10]
     cells: dict[str, list] = {}
     for node, attrs in g.nodes(data=True):
-        cells.setdefault(str(attrs.get("cell", g.graph.get("view", "network"))), []).append(node)
+        key = attrs.get("cell") if view == "cell" else None
+        cells.setdefault(str(key or view), []).append(node)
     paths = []
     for name, nodes in cells.items():
         sub = g.subgraph(nodes).copy()
-        drawing = draw(sub, fmt, dot=dot, title=f"{name} cell" if "cell" in g.graph.get("view", "") else None)
+        title = f"{name} cell" if view == "cell" else None
+        drawing = draw(sub, fmt, dot=dot, title=title)
         path = out_dir / f"{stem}-{name}.{drawing.fmt}"
         path.write_bytes(drawing.data)
         paths.append(path)

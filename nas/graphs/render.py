@@ -88,10 +88,12 @@ def title_of(g: nx.DiGraph) -> str:
 
 
 def groups(g: nx.DiGraph) -> dict[str, list]:
-    """Nodes by cell ('normal'/'reduce') for cell views, one unnamed group otherwise."""
+    """Nodes by cell ('normal'/'reduce') for cell views, one unnamed group otherwise (network
+    views may tag cell nodes with ``cell`` too; they are still one chain)."""
+    by_cell = g.graph.get("view") == "cell"
     out: dict[str, list] = {}
     for node, attrs in g.nodes(data=True):
-        out.setdefault(str(attrs.get("cell", "")), []).append(node)
+        out.setdefault(str(attrs.get("cell", "")) if by_cell else "", []).append(node)
     return out
 
 
