@@ -41,8 +41,8 @@ def resolve(text: str) -> Any:
     if text.lower() in archs:
         return archs[text.lower()]
     path = Path(text)
-    if text.endswith(".json") or path.is_file():
-        if not path.is_file():
+    if text.endswith(".json") or _is_file(path):
+        if not _is_file(path):
             raise ValueError(f"spec file {text!r} does not exist")
         data = json.loads(path.read_text())
         data = data.get("spec", data) if isinstance(data, dict) else data
@@ -57,6 +57,15 @@ def resolve(text: str) -> Any:
             return spec
     raise ValueError(f"{text!r} is neither a named architecture ({', '.join(sorted(archs))}), "
                      "a JSON file, nor a spec string of any space")
+
+
+def _is_file(path: Path) -> bool:
+    """``Path.is_file`` that answers False for strings no file system accepts as a name (a long
+    spec string raises ENAMETOOLONG from ``stat`` instead)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def space_for(spec: Any) -> SearchSpace:

@@ -60,7 +60,11 @@ def resolve_specs(text: str, top: int) -> list[tuple[str, Any]]:
     if top < 1:
         raise ValueError(f"--top must be at least 1, got {top}")
     path = Path(text)
-    if path.is_dir():
+    try:
+        is_run = path.is_dir()
+    except OSError:  # a long spec string is no file name the OS accepts
+        is_run = False
+    if is_run:
         from nas.graphs.runs import top_specs  # the run store reader
 
         return top_specs(path, top)

@@ -40,15 +40,26 @@ def _layers(sub: nx.DiGraph) -> list[list]:
     layers: list[list] = [[] for _ in range(max(level.values(), default=-1) + 1)]
     for node in order:
         layers[level[node]].append(node)
-    pos: dict = {}
-    for layer in layers:
-        def key(node):
-            xs = [pos[p] for p in sub.predecessors(node) if p in pos]
-            return sum(xs) / len(xs) if xs else 0.0
-        layer.sort(key=key)  # stable: ties keep the space's insertion order
-        for i, node in enumerate(layer):
-            pos[node] = i - (len(layer) - 1) / 2
-    return [layer for layer in layers if layer]
+    layers = [layer for layer in layers if layer]
+    _reduce_crossings(sub, layers)
+    return layers
+
+
+def _reduce_crossings(sub: nx.DiGraph, layers: list[list], sweeps: int = 4) -> None:
+    """Barycentre heuristic (Sugiyama et al. 1981): alternately order each layer by the mean
+    position of its predecessors (upward sweep) and of its successors (downward sweep), so a
+    block's two ops end up beside each other under their combiner."""
+    pos = {n: i - (len(layer) - 1) / 2 for layer in layers for i, n in enumerate(layer)}
+    for sweep in range(sweeps):
+        forward = sweep % 2 == 0
+        neighbours = sub.predecessors if forward else sub.successors
+        for layer in (layers if forward else layers[::-1]):
+            def key(node):
+                xs = [pos[m] for m in neighbours(node)]
+                return sum(xs) / len(xs) if xs else pos[node]
+            layer.sort(key=key)  # stable: ties keep the current order
+            for i, node in enumerate(layer):
+                pos[node] = i - (len(layer) - 1) / 2
 
 
 def _spacing(g: nx.DiGraph) -> tuple[float, float]:

@@ -40,9 +40,9 @@ def _short(node, group: str) -> str:
 
 
 def _names(g: nx.DiGraph, nodes: list, group: str) -> dict:
-    """How a row refers to its inputs: the label where it is unique in the cell, else the id."""
-    labels = [str(g.nodes[n].get("label", n)) for n in nodes]
-    return {n: lab if labels.count(lab) == 1 else _short(n, group) for n, lab in zip(nodes, labels)}
+    """How a row refers to its inputs: cell inputs by their label (h[i-1]), the rest by id."""
+    return {n: str(g.nodes[n].get("label", n)) if g.nodes[n].get("op") == "input" else _short(n, group)
+            for n in nodes}
 
 
 def table(g: nx.DiGraph, *, highlight: Mapping | None = None) -> str:
@@ -72,7 +72,7 @@ def table(g: nx.DiGraph, *, highlight: Mapping | None = None) -> str:
         lines += _rows_table(header, rows, right={4, 5})
     lines += ["", f"total: params {a.get('params', 0):,}  MACs {a.get('macs', 0):,}"]
     if view == "cell":
-        lines.append("(cell-view costs are for one cell of each kind; totals are the whole network)")
+        lines.append("(cell rows: shapes and costs of the first cell of each kind; total: the whole network)")
     if highlight:
         lines.append("* a decision differs here   ~ only the cost differs")
     return "\n".join(lines) + "\n"
