@@ -181,6 +181,18 @@ def test_diff_names_the_differing_decisions_and_the_cost_change(capsys):
     assert "#d62728" in dot_text
 
 
+def test_diff_of_specs_outside_the_search_space_compares_their_fields(capsys):
+    """EfficientNet-B0/B1 lie outside the MnasNet search space (swish stem), so no decision
+    sequence exists; the diff falls back to the spec fields: compound scaling's depth and size."""
+    code, out, _ = cli(capsys, "--diff", "efficientnet_b0", "efficientnet_b1", "--format", "json")
+    doc = json.loads(out)
+    fields = {f["name"]: (f["a"], f["b"]) for f in doc["other_fields"]}
+    assert code == 0 and doc["decisions"] == [] and "not comparable" in doc["note"]
+    assert fields["resolution"] == (224, 240) and fields["stages[1].repeats"] == (2, 3)
+    assert (doc["a"]["params"], doc["b"]["params"]) == (5_288_548, 7_794_184)  # torchvision's B0/B1
+    assert doc["highlight"]["s2"] == "changed"  # the stage node of the deeper stage
+
+
 def _run_dir(tmp_path, trials) -> Path:
     """A real run directory: the run store with (spec, outcome) trials."""
     from nas.search.store import RunStore

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nas.graphs import FALLBACK_NOTE, draw, graph_of
+from nas.graphs import FALLBACK_NOTE, draw, drawing_view, graph_of
 from nas.graphs import html as html_page
-from nas.graphs.diff import diff_specs, diff_text
+from nas.graphs.diff import diff_specs, diff_text, diff_title
 from nas.graphs.render import to_dot, to_graphml, to_json
 from nas.graphs.text import table
 
@@ -31,7 +31,7 @@ def register(sub) -> None:
                    help="named architecture, spec string, JSON file, or run directory")
     p.add_argument("--view", choices=("cell", "network", "stage"), default=None,
                    help="cells (cell spaces), per-stage (block space) or whole network "
-                        "(default: network; cell for --diff)")
+                        "(default: network; for --diff the cells or stages)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     p.add_argument("--top", type=int, default=1, metavar="K", help="run directory: its top K specs")
@@ -102,15 +102,8 @@ def _html_section(title: str, spec: Any, view: str | None, noted: list) -> html_
     """The drawings (the cells -- or a block spec's stages -- and the network) and cost table."""
     net = graph_of(spec, "network")
     sec = html_page.Section(title=title, spec=str(net.graph.get("spec", "")), cost_graph=net)
-    graphs = []
-    for v in ([view] if view else ["cell", "stage", "network"]):
-        try:
-            graphs.append(net if v == "network" else graph_of(spec, v))
-        except ValueError:  # a space without that view (no cells in the block space)
-            if view:
-                raise
-    if not view and len(graphs) > 2:
-        graphs = [graphs[0], graphs[-1]]
+    views = [view] if view else list(dict.fromkeys([drawing_view(spec), "network"]))
+    graphs = [net if v == "network" else graph_of(spec, v) for v in views]
     for g in graphs:
         drawing = draw(g, "svg")
         _note_once(drawing, noted)
@@ -159,30 +152,30 @@ def run_diff(args: argparse.Namespace) -> int:
     from search_spaces import catalog
 
     a, b = (retarget(catalog.resolve(t), args.num_classes, args.resolution) for t in args.diff)
-    d = diff_specs(a, b, view=args.view or "cell")
-    fmt = args.format
+    d = diff_specs(a, b, view=args.view or drawing_view(b))
+    fmt, title = args.format, diff_title(d, *args.diff)
     if fmt == "text":
         _emit(diff_text(d) + "\n" + table(d.graph_b, highlight=d.highlight), args.output)
     elif fmt == "json":
-        doc = {"space": d.space, "decisions": [vars(c) for c in d.changes],
+        doc = {"space": d.space, "note": d.note, "decisions": [vars(c) for c in d.changes],
                "other_fields": [vars(c) for c in d.other_fields],
                "a": {"params": d.cost_a.params, "macs": d.cost_a.macs},
                "b": {"params": d.cost_b.params, "macs": d.cost_b.macs},
                "highlight": {str(k): v for k, v in d.highlight.items()}}
         _emit(json.dumps(doc, indent=1, default=str) + "\n", args.output)
     elif fmt == "dot":
-        _emit(to_dot(d.graph_b, highlight=d.highlight), args.output)
+        _emit(to_dot(d.graph_b, highlight=d.highlight, title=title), args.output)
     elif fmt == "graphml":
         raise ValueError("--diff supports --format text, json, dot, svg, png, html (not graphml)")
     elif fmt == "html":
-        drawing = draw(d.graph_b, "svg", highlight=d.highlight)
+        drawing = draw(d.graph_b, "svg", highlight=d.highlight, title=title)
         _note_once(drawing, [])
         sec = html_page.Section(title="B against A", spec=str(d.graph_b.graph.get("spec", "")),
                                 svgs=[("red: a decision differs; orange dashed: only the cost moved",
                                        drawing.data.decode())], notes=diff_text(d).splitlines())
         _emit(html_page.page(f"nas inspect --diff {' '.join(args.diff)}", [sec]), args.output)
     else:
-        drawing = draw(d.graph_b, fmt, highlight=d.highlight)
+        drawing = draw(d.graph_b, fmt, highlight=d.highlight, title=title)
         _note_once(drawing, [])
         print(diff_text(d), file=sys.stderr, end="")
         _emit(drawing.data, args.output, binary=fmt == "png")

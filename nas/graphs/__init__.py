@@ -14,7 +14,7 @@ import networkx as nx
 
 from nas.graphs.dot import FALLBACK_NOTE, Drawing, draw, find_dot
 
-__all__ = ["Drawing", "FALLBACK_NOTE", "cell_drawings", "draw", "find_dot", "graph_of"]
+__all__ = ["Drawing", "FALLBACK_NOTE", "cell_drawings", "draw", "drawing_view", "find_dot", "graph_of"]
 
 
 def graph_of(spec: Any, view: str) -> nx.DiGraph:
@@ -26,6 +26,18 @@ def graph_of(spec: Any, view: str) -> nx.DiGraph:
     return catalog.space_for(spec).to_graph(spec, view=view)
 
 
+def drawing_view(spec: Any) -> str:
+    """The view that shows what a search chose: 'cell' for cell spaces, 'stage' for the block
+    space (MnasNet's per-stage figure), else 'network'."""
+    for view in ("cell", "stage"):
+        try:
+            graph_of(spec, view)
+            return view
+        except ValueError:  # the space has no such view
+            continue
+    return "network"
+
+
 def cell_drawings(spec: Any, out_dir: str | Path, *, dot: str | bool | None = True) -> list[Path]:
     """Draw the spec's cells into ``out_dir``: one file per cell kind (normal, reduce), SVG via
     Graphviz ``dot`` or PNG via matplotlib where ``dot`` is absent. Spaces without cells (the
@@ -35,14 +47,8 @@ def cell_drawings(spec: Any, out_dir: str | Path, *, dot: str | bool | None = Tr
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for view in ("cell", "stage", "network"):
-        try:
-            g = graph_of(spec, view)
-            break
-        except ValueError:  # the space has no such view; try the next
-            continue
-    else:
-        raise ValueError(f"{type(spec).__name__}: its space draws none of the cell/stage/network views")
+    view = drawing_view(spec)
+    g = graph_of(spec, view)
     fmt = "svg" if (find_dot() if dot is True else dot) else "png"
     stem = hashlib.sha1(str(g.graph.get("spec", spec)).encode()).hexdigest()[:10]
     cells: dict[str, list] = {}

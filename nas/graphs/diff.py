@@ -29,12 +29,13 @@ class DecisionChange:
 @dataclass(frozen=True)
 class SpecDiff:
     space: str
-    changes: tuple[DecisionChange, ...]
-    other_fields: tuple[DecisionChange, ...]  # spec fields outside the decision sequence
+    changes: tuple[DecisionChange, ...]  # decision-sequence differences (empty if not comparable)
+    other_fields: tuple[DecisionChange, ...]  # spec fields that differ outside those decisions
     cost_a: Cost
     cost_b: Cost
     highlight: dict  # node of graph B -> "changed" | "cost"
     graph_b: nx.DiGraph
+    note: str = ""  # why the decisions could not be compared, when they could not
 
 
 def graph_highlight(ga: nx.DiGraph, gb: nx.DiGraph) -> dict:
@@ -57,11 +58,35 @@ def _space_name(space) -> str:
     return f"{type(space).__module__}.{type(space).__name__}"
 
 
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """A spec's JSON form as dotted paths to scalars: ``normal.blocks[2].ops[1]``."""
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, (list, tuple)):
+        out = {}
+        for i, value in enumerate(data):
+            out.update(flatten(value, f"{prefix}[{i}]"))
+        return out
+    return {prefix: data}
+
+
+def _decision_changes(space, a: Any, b: Any) -> tuple[DecisionChange, ...]:
+    dims = space.dimensions()
+    da, db = space.decisions(a), space.decisions(b)
+    return tuple(DecisionChange(d.name, d.choices[i], d.choices[j])
+                 for d, i, j in zip(dims, da, db) if i != j)
+
+
 def diff_specs(a: Any, b: Any, *, view: str = "cell") -> SpecDiff:
     """Decision, field, graph and cost differences of ``b`` against ``a``.
 
-    Raises ValueError when the two specs belong to different spaces (or to differently configured
-    instances of one space, e.g. other op lists), since their decisions are then incomparable.
+    Raises ValueError when the two specs belong to different spaces. Two specs of one space whose
+    decision sequences cannot be compared (a named architecture outside the configured search
+    space, e.g. EfficientNet-B0's swish stem in the MnasNet space, or DARTS's 4-block cells
+    against NASNet's 5) are compared field by field instead, and ``note`` says why.
     """
     from search_spaces import catalog
 
@@ -69,29 +94,61 @@ def diff_specs(a: Any, b: Any, *, view: str = "cell") -> SpecDiff:
     if type(sa) is not type(sb):
         raise ValueError(f"--diff needs two specs of the same space: A is a {_space_name(sa)} spec, "
                          f"B is a {_space_name(sb)} spec")
-    dims = sa.dimensions()
-    if tuple(dims) != tuple(sb.dimensions()):
-        raise ValueError(f"--diff needs two specs of the same space: A and B come from {sa.name} "
-                         "spaces with different decision lists (e.g. another op list or macro setting)")
-    da, db = sa.decisions(a), sa.decisions(b)
-    changes = tuple(DecisionChange(d.name, d.choices[i], d.choices[j])
-                    for d, i, j in zip(dims, da, db) if i != j)
-    fa, fb = a.to_dict(), b.to_dict()
-    others = tuple(DecisionChange(k, fa.get(k), fb.get(k)) for k in sorted(set(fa) | set(fb))
-                   if fa.get(k) != fb.get(k) and not isinstance(fa.get(k, fb.get(k)), (list, dict)))
+    fa, fb = flatten(a.to_dict()), flatten(b.to_dict())
+    fields = tuple(DecisionChange(k, fa.get(k), fb.get(k)) for k in sorted(set(fa) | set(fb), key=_natural)
+                   if fa.get(k) != fb.get(k))
+    changes, note = (), ""
+    try:
+        if tuple(sa.dimensions()) != tuple(sb.dimensions()):
+            raise ValueError("the two specs configure different decision lists")
+        changes = _decision_changes(sa, a, b)
+        # fields the decisions do not cover (macro settings such as classes or resolution)
+        fields = tuple(f for f in fields if not _covered(f.name, changes))
+    except ValueError as err:
+        note = f"decision sequences not comparable ({err}); comparing spec fields"
     ga, gb = sa.to_graph(a, view=view), sb.to_graph(b, view=view)
-    return SpecDiff(sa.name, changes, others, sa.cost(a), sb.cost(b), graph_highlight(ga, gb), gb)
+    return SpecDiff(sa.name, changes, fields, sa.cost(a), sb.cost(b), graph_highlight(ga, gb), gb, note)
+
+
+def _natural(key: str) -> list:
+    """Sort paths with numbers in numeric order (blocks[10] after blocks[9])."""
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", key)]
+
+
+def _covered(field: str, changes: tuple[DecisionChange, ...]) -> bool:
+    """Whether a differing JSON field belongs to a cell or stage a differing decision names
+    (e.g. field ``normal.blocks[3].ops[1]`` under decision ``normal.b3.op2``)."""
+    import re
+
+    m = re.match(r"(\w+)\.(?:blocks|stages)\[(\d+)\]", field)
+    if m is None:
+        return False
+    return any(c.name.startswith((f"{m.group(1)}.b{m.group(2)}.", f"stage{int(m.group(2)) + 1}."))
+               for c in changes)
 
 
 def _pct(new: int, old: int) -> str:
     return f"{(new - old) / old:+.1%}" if old else "n/a"
 
 
+def diff_title(d: SpecDiff, a: str, b: str) -> str:
+    """A drawing's title: what is compared, how much differs, what it costs."""
+    what = f"{len(d.changes)} decision(s)" if not d.note else f"{len(d.other_fields)} spec field(s)"
+    return (f"{b} against {a}: {what} differ (red; orange dashed: cost only)\n"
+            f"params {d.cost_b.params - d.cost_a.params:+,} ({_pct(d.cost_b.params, d.cost_a.params)}), "
+            f"MACs {d.cost_b.macs - d.cost_a.macs:+,} ({_pct(d.cost_b.macs, d.cost_a.macs)})")
+
+
 def diff_text(d: SpecDiff) -> str:
-    lines = [f"space {d.space}: {len(d.changes)} decision(s) differ"]
-    lines += [f"  {c.name}: {c.a} -> {c.b}" for c in d.changes]
+    if d.note:
+        lines = [f"space {d.space}: {d.note}"]
+    else:
+        lines = [f"space {d.space}: {len(d.changes)} decision(s) differ"]
+        lines += [f"  {c.name}: {c.a} -> {c.b}" for c in d.changes]
     if d.other_fields:
-        lines.append("other spec fields differ:")
+        lines.append(f"{len(d.other_fields)} spec field(s) differ{'' if d.note else ' outside the decisions'}:")
         lines += [f"  {c.name}: {c.a} -> {c.b}" for c in d.other_fields]
     if not d.changes and not d.other_fields:
         lines.append("  (the specs are identical)")
