@@ -220,6 +220,11 @@ def test_run_directory_top_k_in_reward_order(capsys, tmp_path):
     assert code == 0 and [d["spec"] for d in docs] == [spec_of(n).to_str() for n in names[1::-1]]
     code, out, _ = cli(capsys, run, "--format", "json")
     assert json.loads(out)["spec"] == spec_of("darts_v2").to_str()
+    code, _, _ = cli(capsys, run, "--top", "2", "--view", "cell", "--format", "dot", "-o", tmp_path / "top.dot")
+    assert code == 0 and sorted(p.name for p in tmp_path.glob("top-*.dot")) == ["top-1.dot", "top-2.dot"]
+    assert "dil 3x3" in (tmp_path / "top-1.dot").read_text()  # DARTS-V2's normal cell
+    code, out, err = cli(capsys, run, "--top", "2", "--format", "dot")
+    assert code == 2 and "give -o PATH" in err
 
 
 @pytest.mark.parametrize("argv,needle", [
