@@ -162,15 +162,15 @@ def _count(model) -> int:
 def test_built_networks_match_cost_and_macro_structure():
     torch.manual_seed(0)
     rng = np.random.default_rng(1)
-    specs = [NB201Space().sample(rng) for _ in range(3)] + [NAMED["nb201_resnet"], NB201Spec.from_str(EXAMPLE)]
+    specs = [NB201Space().sample(rng), NAMED["nb201_resnet"], NB201Spec.from_str(EXAMPLE)]
     for spec in specs:
         space = nb.space_for(spec)
         model = space.build(spec).eval()
         with FlopCounterMode(display=False) as counter:
-            out = model(torch.randn(2, 3, 32, 32))
-        assert out.shape == (2, 10)
+            out = model(torch.randn(1, 3, 32, 32))
+        assert out.shape == (1, 10)
         assert _count(model) == space.cost(spec).params
-        assert counter.get_total_flops() // 4 == space.cost(spec).macs  # batch 2, 2 FLOPs per MAC
+        assert counter.get_total_flops() // 2 == space.cost(spec).macs  # 2 FLOPs per MAC
     model = NB201Space().build(NAMED["nb201_resnet"])
     kinds = [type(m).__name__ for m in model.cells]
     assert kinds == ["NB201Cell"] * 5 + ["ResidualReduction"] + ["NB201Cell"] * 5 + \
