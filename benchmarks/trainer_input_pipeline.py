@@ -58,6 +58,11 @@ def torchvision_run(build, loader: DataLoader, val_loader: DataLoader, epochs: i
 
 
 def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-b-") as scratch:
+        run(Path(scratch))
+
+
+def run(scratch: Path) -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--spec", default=DEFAULT_SPEC)
     p.add_argument("--per-class", type=int, default=100)
@@ -67,13 +72,13 @@ def main() -> None:
     args = p.parse_args()
     device = setup(args)
     archive = find_shared_data() / "cifar10-jpeg.tar.gz"
-    cache = Path(tempfile.mkdtemp(prefix="bench-b-")) if args.cache_dir is None else Path(args.cache_dir)
+    cache = scratch / "cache" if args.cache_dir is None else Path(args.cache_dir)
     cfg = DataConfig(dataset=str(archive), per_class=args.per_class, val_fraction=0.2, cache_dir=str(cache))
     decode_s = timed(lambda: load_proxy_data(cfg), torch.device("cpu"))[0]  # first: decode (or cache hit)
     cached_s = timed(lambda: load_proxy_data(cfg), torch.device("cpu"))[0]
     data = load_proxy_data(cfg)
 
-    tree = Path(tempfile.mkdtemp(prefix="bench-b-folder-"))
+    tree = scratch / "folder"
     link_folder(FolderSource(archive, resolve_cache_dir(str(cache))), args.per_class, tree)
     norm = transforms.Normalize(data.train.mean, data.train.std)
     train_tf = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
