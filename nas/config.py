@@ -1,0 +1,282 @@
+"""Experiment configuration: frozen dataclasses loaded from YAML with dotted command-line
+overrides (pycls's lesson: one typed config, stored with the run; without its global mutable
+state: the config is a value passed down, never a module attribute read inside helpers).
+
+``load_config(path, overrides)`` reads the YAML, applies ``key.sub=value`` overrides (values parsed
+as YAML scalars/lists), and converts the tree into ``ExperimentConfig``. Every unknown key, wrong
+type or out-of-range value raises one ValueError/TypeError naming the dotted key, the value and
+what is accepted, before anything runs. The free-form ``options`` mappings (space constructor,
+strategy, evaluator) are checked by the objects they configure when the search is planned.
+"""
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, Mapping, Optional, Sequence, Union
+
+import yaml
+
+
+def _check(predicate, accepted: str) -> dict:
+    """Field metadata: a value check and the words that describe what is accepted."""
+    return {"check": predicate, "accepted": accepted}
+
+
+def _positive_int(default: Any) -> Any:
+    return field(default=default, metadata=_check(lambda v: v is None or v >= 1, "an integer >= 1"))
+
+
+def _non_negative(default: Any) -> Any:
+    return field(default=default, metadata=_check(lambda v: v is None or v >= 0, "a number >= 0"))
+
+
+def _options() -> Any:
+    return field(default_factory=lambda: types.MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class SpaceConfig:
+    """Which search space and its constructor keywords (ops, blocks, N, F, ...)."""
+
+    name: str = "cell"
+    options: Mapping[str, Any] = _options()
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """Which strategy; ``seed`` None derives one from the experiment seed."""
+
+    name: str = "random"
+    seed: Optional[int] = None
+    options: Mapping[str, Any] = _options()
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the images come from. ``root`` is a torchvision data folder, an ImageFolder tree or a
+    ``.tar.gz`` of one (``train/<class>/*.jpg``, ``test/<class>/*.jpg``)."""
+
+    dataset: Literal["cifar10", "imagefolder", "none"] = "cifar10"
+    root: str = "data"
+    download: bool = False
+    train_size: Optional[int] = _positive_int(None)
+    val_size: Optional[int] = _positive_int(None)
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """How a candidate is scored. ``proxy``: short training on ``data`` (options are the proxy
+    trainer's keywords); ``tabular``: a benchmark table lookup; ``function``: ``module:callable``
+    taking ``(spec, report)`` (for custom or test evaluators). ``metric`` is the per-epoch value
+    an early-stopping scheduler compares."""
+
+    kind: Literal["proxy", "tabular", "function"] = "proxy"
+    function: Optional[str] = None
+    metric: str = "val_acc"
+    options: Mapping[str, Any] = _options()
+
+
+@dataclass(frozen=True)
+class AshaConfig:
+    """Asynchronous successive halving (Li et al. 2020) over reported epochs."""
+
+    grace_period: int = _positive_int(1)
+    reduction_factor: float = field(default=3.0, metadata=_check(lambda v: v > 1, "a number > 1"))
+    max_t: int = _positive_int(100)
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """Where and how trials run. ``ray`` starts Ray on this machine (``num_cpus``/``num_gpus``
+    None: all) unless ``address`` names a cluster; ``local`` runs trials in-process one at a time.
+    ``max_failures``: how often Ray retries a trial whose worker process died."""
+
+    backend: Literal["ray", "local"] = "ray"
+    address: Optional[str] = None
+    num_cpus: Optional[int] = _positive_int(None)
+    num_gpus: Optional[int] = _non_negative(None)
+    cpus_per_trial: float = field(default=1.0, metadata=_check(lambda v: v > 0, "a number > 0"))
+    gpus_per_trial: float = _non_negative(0.0)
+    max_concurrent: int = _positive_int(2)
+    max_failures: int = _non_negative(1)
+    scheduler: Literal["none", "asha"] = "none"
+    asha: AshaConfig = field(default_factory=AshaConfig)
+    reuse_actors: bool = True
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """When the search stops: after ``trials`` finished trials (done or failed), or once
+    ``time_s`` seconds of search have passed (running trials then finish)."""
+
+    trials: int = _positive_int(16)
+    time_s: Optional[float] = field(default=None, metadata=_check(lambda v: v is None or v > 0,
+                                                                  "a number of seconds > 0"))
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str = "search"
+    seed: int = _non_negative(0)
+    output: str = "runs"
+    space: SpaceConfig = field(default_factory=SpaceConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+
+
+# ---------------------------------------------------------------- conversion
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin is Union:
+        return " or ".join(_describe(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "null"
+    if dataclasses.is_dataclass(tp):
+        return f"a mapping with keys {', '.join(f.name for f in fields(tp))}"
+    if origin in (collections.abc.Mapping, dict) or tp in (Mapping, dict):
+        return "a mapping"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
+        tp, getattr(tp, "__name__", str(tp)))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return types.MappingProxyType({str(k): _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    fail = TypeError if origin is not Literal else ValueError
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, key)
+    if origin is Union:
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is not type(None):
+                try:
+                    return _convert(arg, value, key)
+                except (TypeError, ValueError):
+                    pass
+    elif origin is Literal:
+        if value in typing.get_args(tp) and type(value) is type(typing.get_args(tp)[0]):
+            return value
+    elif origin in (collections.abc.Mapping, dict) or tp in (Mapping, dict):
+        if value is None:
+            return types.MappingProxyType({})
+        if isinstance(value, Mapping):
+            return _freeze(value)
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    elif tp is bool:
+        if isinstance(value, bool):
+            return value
+    raise fail(f"config key {key!r}: bad value {value!r}; accepted: {_describe(tp)}")
+
+
+def build(cls: type, data: Any, where: str = "") -> Any:
+    """``cls`` (a config dataclass) from a plain mapping, checking keys, types and ranges."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise TypeError(f"config key {where or '<root>'!r}: bad value {data!r}; accepted: "
+                        f"{_describe(cls)}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    for key in data:
+        if key not in known:
+            full = f"{where}.{key}" if where else str(key)
+            raise ValueError(f"unknown config key {full!r}; accepted keys"
+                             f"{' under ' + repr(where) if where else ''}: {', '.join(known)}")
+    kwargs = {}
+    for name, value in data.items():
+        key = f"{where}.{name}" if where else name
+        kwargs[name] = _convert(hints[name], value, key)
+        check = known[name].metadata.get("check")
+        if check is not None and not check(kwargs[name]):
+            raise ValueError(f"config key {key!r}: bad value {value!r}; accepted: "
+                             f"{known[name].metadata['accepted']}")
+    return cls(**kwargs)
+
+
+def to_dict(config: Any) -> Any:
+    """Plain-data form (YAML/JSON-safe) of a config dataclass."""
+    if dataclasses.is_dataclass(config):
+        return {f.name: to_dict(getattr(config, f.name)) for f in fields(config)}
+    if isinstance(config, Mapping):
+        return {k: to_dict(v) for k, v in config.items()}
+    if isinstance(config, tuple):
+        return [to_dict(v) for v in config]
+    return config
+
+
+# ---------------------------------------------------------------- loading
+
+
+def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
+    """``["budget.trials=64", "strategy.seed=3"]`` applied to a nested dict (a new one)."""
+    import copy
+    data = copy.deepcopy(data)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ValueError(f"override {item!r}: expected KEY.SUB=VALUE, e.g. budget.trials=64")
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError as err:
+            raise ValueError(f"override {item!r}: value is not valid YAML ({err})") from None
+        node = data
+        parts = key.split(".")
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ValueError(f"override {item!r}: {'.'.join(parts[:depth + 1])!r} is "
+                                 f"{child!r}, not a mapping")
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """Read an experiment YAML (or the defaults when ``path`` is None) and apply overrides."""
+    data: Any = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"experiment file {str(path)!r} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ValueError(f"{path}: not valid YAML ({err})") from None
+        if not isinstance(data, dict):
+            raise TypeError(f"{path}: the top level must be a mapping, got {data!r}")
+    return build(ExperimentConfig, apply_overrides(data, overrides))
+
+
+def dump_config(config: ExperimentConfig) -> str:
+    return yaml.safe_dump(to_dict(config), sort_keys=False)

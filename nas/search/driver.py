@@ -1,0 +1,142 @@
+"""The driver's bookkeeping, shared by the Ray and local backends: ask the strategy within the
+budget, record every proposal and outcome in the run store, tell the strategy, keep the best specs
+and the progress line current.
+
+Resume semantics (Zoph & Le's controller and Real et al.'s evolution both assume a strategy sees
+every outcome exactly once): trials recorded as running when the previous driver died are handed
+out again before the strategy is asked for anything new; their outcomes are told to the restored
+strategy, whose checkpoint was taken right after it proposed them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from nas.search.progress import Progress, Snapshot
+from nas.search.store import RunStore, TrialRecord
+from nas.strategies.base import Candidate, Failure, Outcome, Result, Strategy
+
+TOP_K = 10
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Atomic write: a reader (or a killed driver) never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False))
+    os.replace(tmp, path)
+
+
+def trial_seed(seed: int, candidate_id: int) -> int:
+    """Per-candidate training seed: a re-run after a resume trains exactly like the lost run."""
+    import numpy as np
+    return int(np.random.SeedSequence([int(seed), int(candidate_id)]).generate_state(1)[0] >> 1)
+
+
+def checked(outcome: Any) -> Outcome:
+    """Guard the seam: a non-finite reward is a diverged candidate, not a result."""
+    if isinstance(outcome, (int, float)) and not isinstance(outcome, bool):
+        outcome = Result(float(outcome))
+    if isinstance(outcome, Failure):
+        return outcome
+    if not isinstance(outcome, Result):
+        return Failure(f"evaluator returned {type(outcome).__name__}, not Result or Failure")
+    if not math.isfinite(float(outcome.reward)):
+        return Failure(f"diverged: reward is {outcome.reward}")
+    return outcome
+
+
+class Driver:
+    """Owns the strategy, the space and the store for one search session."""
+
+    def __init__(self, space: Any, strategy: Strategy, store: RunStore, run_dir: Path,
+                 trials: int, time_s: float | None = None, progress: Progress | None = None) -> None:
+        self.space, self.strategy, self.store, self.run_dir = space, strategy, store, Path(run_dir)
+        self.trials, self.time_s = trials, time_s
+        self.progress = progress or Progress(enabled=False)
+        self._clock0 = time.monotonic()
+        self._elapsed0 = store.elapsed()
+        state = store.strategy_state()
+        if state is not None:
+            strategy.load_state_dict(state)
+        self.pending: list[Candidate] = [self._candidate(r) for r in store.trials(["running"])]
+        self.running: dict[int, Candidate] = {}
+        self.proposed: list[str] = []  # spec strings handed out this session, in order
+        self._event("resumed" if state is not None else "started")
+
+    def _candidate(self, record: TrialRecord) -> Candidate:
+        return Candidate(record.candidate_id, self.space.from_str(record.spec), record.decisions)
+
+    # -- clock and budget --------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return self._elapsed0 + time.monotonic() - self._clock0
+
+    def out_of_time(self) -> bool:
+        return self.time_s is not None and self.elapsed() >= self.time_s
+
+    def remaining(self) -> int:
+        """Trials this session still has to start (re-runs of interrupted ones included)."""
+        c = self.store.counts()
+        finished = c["done"] + c["stopped"] + c["failed"]
+        return max(0, self.trials - finished - len(self.running))
+
+    # -- the ask/tell cycle ------------------------------------------------------------------
+
+    def next_candidate(self, ray_trial_id: str | None = None) -> Candidate | None:
+        """The next trial to run, or None when the budget (trials or time) is spent."""
+        if self.remaining() <= 0 or (self.out_of_time() and not self.pending):
+            return None
+        if self.pending:
+            cand = self.pending.pop(0)
+            self.store.restart(cand.id, ray_trial_id)
+        else:
+            cand = self.strategy.ask(1)[0]
+            self.store.propose(cand, self.space.to_str(cand.spec), self.strategy.state_dict(),
+                               ray_trial_id)
+        self.running[cand.id] = cand
+        self.proposed.append(self.space.to_str(cand.spec))
+        self._event(f"trial {cand.id} started")
+        return cand
+
+    def complete(self, candidate_id: int, outcome: Any, stopped: bool = False) -> Outcome:
+        cand = self.running.pop(candidate_id)
+        outcome = checked(outcome)
+        self.strategy.tell(cand, outcome)
+        state = self.strategy.state_dict()
+        self.store.finish(cand.id, outcome, state, self.elapsed(), stopped=stopped)
+        write_json(self.run_dir / "strategy.json", state)
+        self._write_best()
+        if isinstance(outcome, Failure):
+            self._event(f"trial {cand.id} failed: {outcome.reason}")
+        else:
+            self._event(f"trial {cand.id} {'stopped' if stopped else 'done'}: {outcome.reward:.4f}")
+        return outcome
+
+    def note_retry(self, candidate_id: int, reason: str) -> None:
+        self.store.note_retry(candidate_id)
+        self._event(f"trial {candidate_id} retried: {reason}")
+
+    # -- outputs -----------------------------------------------------------------------------
+
+    def best(self, k: int = TOP_K) -> list[TrialRecord]:
+        scored = [r for r in self.store.trials(["done", "stopped"]) if r.reward is not None]
+        return sorted(scored, key=lambda r: (-r.reward, r.seq))[:k]
+
+    def _write_best(self) -> None:
+        write_json(self.run_dir / "best.json", [
+            {"rank": i + 1, "candidate_id": r.candidate_id, "spec": r.spec, "reward": r.reward,
+             "status": r.status, "metrics": r.metrics} for i, r in enumerate(self.best())])
+
+    def _event(self, text: str) -> None:
+        self.store.set_meta("elapsed_s", self.elapsed())
+        c = self.store.counts()
+        top = self.best(1)
+        self.progress.update(Snapshot(
+            done=c["done"] + c["stopped"], running=len(self.running), failed=c["failed"],
+            budget=self.trials, elapsed_s=self.elapsed(),
+            best_reward=top[0].reward if top else None, best_spec=top[0].spec if top else None,
+            event=text))

@@ -1,0 +1,125 @@
+"""From a config to live objects: the search space, the strategy and the trial job.
+
+Everything the config names is built here, before Ray starts or a run directory is written, so a
+misspelt option fails at once with the key, the value and what is accepted. Spaces, strategies
+and evaluators are named by short names or by ``module:attribute`` import paths (custom ones).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from nas.config import ExperimentConfig
+from nas.search.trainable import TrialJob
+from nas.strategies.base import Strategy
+
+# Short names for the spaces the project ships (module:factory; options are its keywords).
+SPACES = {
+    "cell": "search_spaces.cell_space:CellSpace",
+    "block": "search_spaces.block_space:BlockSpace",
+    "nasbench201": "search_spaces.nasbench201:NasBench201Space",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    space: Any
+    strategy: Strategy
+    job: TrialJob
+    strategy_seed: int
+    trial_seed: int
+
+
+def import_path(text: str, key: str) -> Any:
+    """``package.module:attribute`` -> the attribute, or a ValueError naming the config key."""
+    module_name, sep, attr = text.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"config key {key!r}: bad value {text!r}; accepted: a known name or "
+                         "'package.module:attribute'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ValueError(f"config key {key!r}: cannot import {module_name!r} ({err})") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ValueError(f"config key {key!r}: module {module_name!r} has no {attr!r}") from None
+
+
+def call_with_options(factory: Callable, options: Mapping[str, Any], key: str, *args, **fixed) -> Any:
+    """``factory(*args, **fixed, **options)`` with unknown option names reported against ``key``."""
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        params = {}
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    accepted = [n for n, p in params.items() if n not in fixed and p.kind in
+                (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)][len(args):]
+    if params and not takes_any:
+        for name in options:
+            if name not in accepted:
+                raise ValueError(f"unknown config key {key + '.' + name!r}; accepted keys under "
+                                 f"{key!r}: {', '.join(accepted) or '(none)'}")
+    return factory(*args, **fixed, **dict(options))
+
+
+def make_space(config: ExperimentConfig) -> Any:
+    name = config.space.name
+    target = SPACES.get(name, name)
+    if ":" not in target:
+        raise ValueError(f"config key 'space.name': bad value {name!r}; accepted: "
+                         f"{', '.join(SPACES)} or 'package.module:attribute'")
+    factory = import_path(target, "space.name")
+    return call_with_options(factory, config.space.options, "space.options")
+
+
+def make_strategy(config: ExperimentConfig, space: Any, seed: int) -> Strategy:
+    name, options = config.strategy.name, config.strategy.options
+    if ":" in name:
+        factory = import_path(name, "strategy.name")
+        strategy = call_with_options(factory, options, "strategy.options", space, seed=seed)
+    else:
+        try:
+            from nas.strategies import make_strategy as factory
+        except ImportError:
+            raise ValueError(f"config key 'strategy.name': bad value {name!r}; no strategy "
+                             "registry is installed (nas.strategies.make_strategy); use "
+                             "'package.module:attribute'") from None
+        strategy = factory(name, space, seed, **dict(options))
+    if not isinstance(strategy, Strategy):
+        raise TypeError(f"config key 'strategy.name': {name!r} built a {type(strategy).__name__}, "
+                        "not a nas.strategies.Strategy")
+    return strategy
+
+
+def make_job(config: ExperimentConfig, space: Any) -> TrialJob:
+    ev = config.evaluation
+    if ev.kind == "function":
+        if not ev.function:
+            raise ValueError("config key 'evaluation.function': required when evaluation.kind is "
+                             "'function'; accepted: 'package.module:callable'")
+        fn = import_path(ev.function, "evaluation.function")
+        if ev.options:
+            import functools
+            fn = functools.partial(fn, **dict(ev.options))
+        return TrialJob(space, fn, ev.metric)
+    from nas.search import evaluators
+    if ev.kind == "tabular":
+        return TrialJob(space, evaluators.tabular(config, space), ev.metric)
+    return TrialJob(space, evaluators.proxy(config, space), ev.metric)
+
+
+def make_plan(config: ExperimentConfig) -> Plan:
+    """Seeds flow from ``config.seed`` (SeedSequence.spawn), unless ``strategy.seed`` is given."""
+    strategy_ss, trial_ss = np.random.SeedSequence(config.seed).spawn(2)
+    strategy_seed = (config.strategy.seed if config.strategy.seed is not None
+                     else int(strategy_ss.generate_state(1)[0] >> 1))
+    trial_seed = int(trial_ss.generate_state(1)[0] >> 1)
+    space = make_space(config)
+    strategy = make_strategy(config, space, strategy_seed)
+    job = make_job(config, space)
+    return Plan(space, strategy, job, strategy_seed, trial_seed)

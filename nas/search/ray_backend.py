@@ -1,0 +1,113 @@
+"""The Ray Tune backend: start (or join) Ray, run the trainable under our searcher.
+
+With no address Ray starts on this machine without a dashboard and without forwarding worker
+logs; with an address it joins that cluster and leaves it running afterwards. The trial job
+(space, evaluator, dataset) goes into the object store once through ``tune.with_parameters``.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+from nas.config import ExperimentConfig
+from nas.search.driver import Driver
+from nas.search.plan import Plan
+from nas.search.searcher import METRIC, StrategySearcher, TrialWatcher
+from nas.search.trainable import run_trial
+
+
+def connect(config: ExperimentConfig) -> bool:
+    """Start or join Ray unless this process already has; True when we must shut it down."""
+    import ray
+    if ray.is_initialized():
+        return False
+    ex = config.execution
+    if ex.address:
+        ray.init(address=ex.address, log_to_driver=False, logging_level=logging.WARNING)
+    else:
+        ray.init(num_cpus=ex.num_cpus, num_gpus=ex.num_gpus, include_dashboard=False,
+                 log_to_driver=False, logging_level=logging.WARNING)
+    return True
+
+
+def check_resources(config: ExperimentConfig) -> None:
+    """A trial asking for more than the cluster has would wait forever: refuse it up front."""
+    import ray
+    have = ray.cluster_resources()
+    ex = config.execution
+    for key, want, field in (("CPU", ex.cpus_per_trial, "cpus_per_trial"),
+                             ("GPU", ex.gpus_per_trial, "gpus_per_trial")):
+        if want > have.get(key, 0):
+            raise ValueError(f"config key 'execution.{field}': bad value {want!r}; the Ray cluster "
+                             f"has {have.get(key, 0):g} {key}(s)")
+
+
+def scheduler(config: ExperimentConfig):
+    if config.execution.scheduler != "asha":
+        return None
+    from ray.tune.schedulers import ASHAScheduler
+    a = config.execution.asha
+    return ASHAScheduler(metric=METRIC, mode="max", time_attr="training_iteration",
+                         grace_period=a.grace_period, reduction_factor=a.reduction_factor,
+                         max_t=a.max_t)
+
+
+# Tune's own reporting duplicates ours: per-result CSV/JSON/TensorBoard loggers (the run store
+# holds every metric), its progress tables and per-trial tracebacks (failures are recorded with
+# their reason; the full text stays in Tune's error.txt under ray/).
+_TUNE_ENV = {"TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1", "RAY_AIR_NEW_OUTPUT": "0",
+             "TUNE_PRINT_ALL_TRIAL_ERRORS": "0"}
+
+
+@contextlib.contextmanager
+def _quiet_tune():
+    saved = {k: os.environ.get(k) for k in _TUNE_ENV}
+    levels = {name: logging.getLogger(name).level for name in ("ray.tune", "ray.train")}
+    os.environ.update({k: os.environ.get(k, v) for k, v in _TUNE_ENV.items()})
+    for name in levels:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def run_ray(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, session: int) -> None:
+    if driver.remaining() == 0:
+        return
+    owned = connect(config)
+    try:
+        check_resources(config)
+        with _quiet_tune():
+            _fit(driver, plan, config, run_dir, session)
+    finally:
+        if owned:
+            import ray
+            ray.shutdown()
+
+
+def _fit(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, session: int) -> None:
+    from ray import tune
+    ex = config.execution
+    watcher = TrialWatcher()
+    searcher = StrategySearcher(driver, plan.trial_seed, config.evaluation.metric, watcher)
+    resources = {"cpu": ex.cpus_per_trial, "gpu": ex.gpus_per_trial}
+    trainable = tune.with_resources(tune.with_parameters(run_trial, job=plan.job), resources)
+    tuner = tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler(config),
+                                    num_samples=driver.remaining(),
+                                    max_concurrent_trials=ex.max_concurrent,
+                                    reuse_actors=ex.reuse_actors),
+        run_config=tune.RunConfig(name=f"session-{session}", storage_path=str(run_dir / "ray"),
+                                  failure_config=tune.FailureConfig(max_failures=ex.max_failures),
+                                  verbose=0, callbacks=[watcher]))
+    tuner.fit()

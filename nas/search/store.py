@@ -1,0 +1,194 @@
+"""The run store: one SQLite file per run directory, written only by the search driver.
+
+Each proposal and each outcome is one transaction that also holds the strategy's state as it is
+right after that ask or tell, so the trials table and the strategy checkpoint can never disagree:
+a driver killed at any instant resumes from a consistent pair (finished trials kept, trials that
+were running run again, the strategy continuing from its state).
+"""
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from nas.strategies.base import Candidate, Failure, Outcome, Result
+
+FINISHED = ("done", "stopped", "failed")
+STATUSES = ("running",) + FINISHED
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trials (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- proposal order
+    candidate_id INTEGER NOT NULL UNIQUE,
+    spec TEXT NOT NULL,
+    decisions TEXT NOT NULL,                -- JSON list of choice indices
+    status TEXT NOT NULL,                   -- running | done | stopped | failed
+    reward REAL,
+    metrics TEXT NOT NULL DEFAULT '{}',     -- JSON: every metric the evaluator returned
+    reason TEXT,                            -- failure reason
+    ray_trial_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,    -- 1 + worker restarts + resumed re-runs
+    proposed_at REAL NOT NULL,              -- unix time
+    finished_at REAL,
+    elapsed_s REAL                          -- search clock (excludes time the driver was down)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    seq: int
+    candidate_id: int
+    spec: str
+    decisions: tuple[int, ...]
+    status: str
+    reward: float | None
+    metrics: dict = field(hash=False)
+    reason: str | None
+    ray_trial_id: str | None
+    attempts: int
+    proposed_at: float
+    finished_at: float | None
+    elapsed_s: float | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe metric values (NaN/inf become None: SQLite JSON and browsers reject them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
+        return _clean(value.item())
+    return value
+
+
+class RunStore:
+    """Trials table + strategy checkpoint. Not thread-safe by design: only the driver writes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "RunStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writes (each a single transaction) --------------------------------------------------
+
+    def _txn(self):
+        return _Transaction(self.conn)
+
+    def propose(self, cand: Candidate, spec: str, state: dict, ray_trial_id: str | None = None) -> None:
+        with self._txn():
+            self.conn.execute(
+                "INSERT INTO trials (candidate_id, spec, decisions, status, ray_trial_id, proposed_at)"
+                " VALUES (?, ?, ?, 'running', ?, ?)",
+                (int(cand.id), spec, json.dumps([int(d) for d in cand.decisions]), ray_trial_id,
+                 time.time()))
+            self._set_state(state)
+
+    def restart(self, candidate_id: int, ray_trial_id: str | None = None) -> None:
+        """A trial that was running when the driver died starts again (same candidate)."""
+        with self._txn():
+            self.conn.execute("UPDATE trials SET attempts = attempts + 1, ray_trial_id = ? "
+                              "WHERE candidate_id = ? AND status = 'running'",
+                              (ray_trial_id, int(candidate_id)))
+
+    def note_retry(self, candidate_id: int) -> None:
+        """Ray restarted the trial after its worker process died."""
+        with self._txn():
+            self.conn.execute("UPDATE trials SET attempts = attempts + 1 WHERE candidate_id = ?",
+                              (int(candidate_id),))
+
+    def finish(self, candidate_id: int, outcome: Outcome, state: dict, elapsed_s: float,
+               stopped: bool = False) -> None:
+        if isinstance(outcome, Result):
+            status, reward, metrics, reason = ("stopped" if stopped else "done",
+                                               float(outcome.reward), dict(outcome.metrics), None)
+        elif isinstance(outcome, Failure):
+            status, reward, metrics, reason = "failed", None, {}, str(outcome.reason)
+        else:
+            raise TypeError(f"outcome must be Result or Failure, got {type(outcome).__name__}")
+        with self._txn():
+            cur = self.conn.execute(
+                "UPDATE trials SET status = ?, reward = ?, metrics = ?, reason = ?, finished_at = ?,"
+                " elapsed_s = ? WHERE candidate_id = ? AND status = 'running'",
+                (status, reward if reward is None or math.isfinite(reward) else None,
+                 json.dumps(_clean(metrics)), reason, time.time(), float(elapsed_s),
+                 int(candidate_id)))
+            if cur.rowcount != 1:
+                raise ValueError(f"candidate {candidate_id} is not a running trial of this run")
+            self._set_state(state)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._txn():
+            self._put(key, value)
+
+    def _set_state(self, state: dict) -> None:
+        self._put("strategy_state", state)
+
+    def _put(self, key: str, value: Any) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                          (key, json.dumps(value)))
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def strategy_state(self) -> dict | None:
+        return self.meta("strategy_state")
+
+    def trials(self, statuses: Iterable[str] = STATUSES) -> list[TrialRecord]:
+        statuses = tuple(statuses)
+        marks = ", ".join("?" * len(statuses))
+        rows = self.conn.execute(
+            "SELECT seq, candidate_id, spec, decisions, status, reward, metrics, reason, "
+            f"ray_trial_id, attempts, proposed_at, finished_at, elapsed_s FROM trials "
+            f"WHERE status IN ({marks}) ORDER BY seq", statuses).fetchall()
+        return [TrialRecord(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5],
+                            json.loads(r[6]), *r[7:]) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(STATUSES, 0)
+        for status, n in self.conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"):
+            out[status] = n
+        return out
+
+    def elapsed(self) -> float:
+        """Search clock at the last recorded event (what a resumed search continues from)."""
+        row = self.conn.execute("SELECT MAX(elapsed_s) FROM trials").fetchone()
+        return max(float(row[0] or 0.0), float(self.meta("elapsed_s", 0.0)))
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error (autocommit connection underneath)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

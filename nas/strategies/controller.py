@@ -1,0 +1,294 @@
+"""The NASNet-style RNN controller: an LSTM policy over a space's decision sequence.
+
+Follows Zoph & Le, "Neural Architecture Search with Reinforcement Learning" (ICLR 2017), and Zoph
+et al., "Learning Transferable Architectures for Scalable Image Recognition" (CVPR 2018): the
+controller emits one categorical decision per step (a softmax over that decision's options), the
+chosen option is embedded and fed back as the next input, and the policy is trained on the reward
+(validation accuracy) either by REINFORCE with an exponential-moving-average baseline and an
+entropy bonus (Zoph & Le) or by PPO's clipped-ratio objective over several epochs (NASNet).
+
+Design choices this module makes, so the caller can rely on them:
+
+* The policy is updated each time ``batch_size`` rewards have arrived, in the order they were told
+  (tells may come in any order; asks may run ahead of tells, as with parallel workers). Each
+  candidate keeps the log-probability it was sampled with, which is PPO's "old" policy and makes
+  the ratio correct even when the policy moved between ask and tell.
+* A ``Failure`` is told as ``failure_reward`` (default 0.0: an architecture that crashes or runs
+  out of memory should become less likely, not be ignored); ``failure_reward=None`` skips failures.
+* Advantages are ``reward - baseline``; with ``normalize_advantage`` they are divided by a running
+  RMS of past advantages, so one learning rate works whether rewards are fractions or percents.
+* All randomness comes from a ``torch.Generator`` seeded from the strategy's numpy Generator (the
+  policy's initial weights too: uniform in +-``init_range`` as Zoph & Le initialised theirs), so no
+  global RNG is read or advanced. ``state_dict`` is plain JSON and ``load_state_dict`` continues
+  with exactly the asks the original would have made.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils import skip_init
+
+from nas.strategies.base import Candidate, Failure, Outcome, Result, Strategy
+from search_spaces.base import SearchSpace
+
+ALGORITHMS = ("reinforce", "ppo")
+
+
+@dataclasses.dataclass(frozen=True)
+class ControllerConfig:
+    """Hyperparameters of the controller and its policy-gradient update."""
+
+    algorithm: str = "reinforce"      # "reinforce" (Zoph & Le) or "ppo" (NASNet)
+    batch_size: int = 10              # rewards per policy update
+    lr: float = 0.05                  # Adam; the papers' 6e-4 suits tens of thousands of samples
+    hidden: int = 64                  # LSTM width (Zoph & Le: 35, NASNet: 100)
+    entropy_weight: float = 0.01      # bonus on the policy's entropy, keeps it exploring
+    baseline_decay: float = 0.9       # EMA of the batch-mean reward
+    normalize_advantage: bool = True  # divide by a running RMS of advantages
+    temperature: float | None = None  # logits / temperature (ENAS-style), None = off
+    tanh_constant: float | None = None  # C * tanh(logits) clipping (ENAS-style), None = off
+    init_range: float = 0.1           # uniform(-r, r) initial weights
+    ppo_epochs: int = 4               # passes over each batch (PPO only)
+    ppo_clip: float = 0.2             # ratio clip epsilon (PPO only)
+    failure_reward: float | None = 0.0  # reward for a Failure; None skips failures
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm {self.algorithm!r} unknown; accepted: {ALGORITHMS}")
+        for name in ("batch_size", "hidden", "ppo_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("lr", "init_range", "ppo_clip"):
+            _check_float(name, getattr(self, name), positive=True)
+        _check_float("entropy_weight", self.entropy_weight)
+        if not 0.0 <= self.baseline_decay < 1.0:
+            raise ValueError(f"baseline_decay must be in [0, 1), got {self.baseline_decay!r}")
+        for name in ("temperature", "tanh_constant"):
+            if getattr(self, name) is not None:
+                _check_float(name, getattr(self, name), positive=True)
+        if self.failure_reward is not None:
+            _check_float("failure_reward", self.failure_reward)
+
+
+def _check_float(name: str, value, positive: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+
+
+class ControllerPolicy(nn.Module):
+    """A one-layer LSTM emitting one categorical decision per step; the choice is fed back."""
+
+    def __init__(self, sizes: Sequence[int], config: ControllerConfig, generator: torch.Generator):
+        super().__init__()
+        self.sizes = tuple(int(k) for k in sizes)
+        self.temperature = config.temperature
+        self.tanh_constant = config.tanh_constant
+        h = config.hidden
+        # skip_init: no draw from torch's global RNG; every weight comes from ``generator`` below.
+        self.start = nn.Parameter(torch.empty(1, h))
+        self.cell = skip_init(nn.LSTMCell, h, h)
+        self.embeds = nn.ModuleList(skip_init(nn.Embedding, k, h) for k in self.sizes[:-1])
+        self.heads = nn.ModuleList(skip_init(nn.Linear, h, k) for k in self.sizes)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-config.init_range, config.init_range, generator=generator)
+
+    def forward(self, n: int, decisions: torch.Tensor | None = None,
+                generator: torch.Generator | None = None):
+        """Sample ``n`` sequences (``decisions`` None) or score the given ``(n, D)`` ones.
+
+        Returns ``(decisions, log_prob, entropy)``: the sequences, each one's summed log-probability
+        and the summed entropy of the per-step distributions along it.
+        """
+        h = torch.zeros(n, self.start.shape[1])
+        c = torch.zeros_like(h)
+        x = self.start.expand(n, -1)
+        picks, logps, ents = [], [], []
+        for t, head in enumerate(self.heads):
+            h, c = self.cell(x, (h, c))
+            logits = head(h)
+            if self.temperature is not None:
+                logits = logits / self.temperature
+            if self.tanh_constant is not None:
+                logits = self.tanh_constant * torch.tanh(logits)
+            logp_all = torch.log_softmax(logits, dim=-1)
+            if decisions is None:
+                pick = torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(1)
+            else:
+                pick = decisions[:, t]
+            picks.append(pick)
+            logps.append(logp_all.gather(1, pick[:, None]).squeeze(1))
+            ents.append(-(logp_all.exp() * logp_all).sum(dim=-1))
+            if t + 1 < len(self.heads):
+                x = self.embeds[t](pick)
+        return torch.stack(picks, 1), torch.stack(logps, 1).sum(1), torch.stack(ents, 1).sum(1)
+
+
+class RNNController(Strategy):
+    """NASNet-style controller: ``RNNController(space, seed=0, algorithm="ppo", lr=0.05, ...)``.
+
+    Keyword options are the fields of :class:`ControllerConfig`. ``seed`` is an int or a
+    ``numpy.random.Generator`` (e.g. one child of ``SeedSequence.spawn``).
+    """
+
+    kind = "rnn_controller"
+
+    def __init__(self, space: SearchSpace, *, seed: int | np.random.Generator = 0, **options):
+        if not isinstance(space, SearchSpace):
+            raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
+        self.space = space
+        self.config = ControllerConfig(**options)
+        self.sizes = tuple(len(d.choices) for d in space.dimensions())
+        if not self.sizes:
+            raise ValueError(f"space {space.name!r} has no dimensions to decide")
+        if isinstance(seed, np.random.Generator):
+            self.rng = seed
+        elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            self.rng = np.random.default_rng(int(seed))
+        else:
+            raise TypeError(f"seed must be an int or numpy.random.Generator, got {seed!r}")
+        self.generator = torch.Generator().manual_seed(int(self.rng.integers(2**63)))
+        self.policy = ControllerPolicy(self.sizes, self.config, self.generator)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr)
+        self.baseline: float | None = None
+        self.adv_sq: float | None = None   # running mean of squared advantages
+        self.updates = 0
+        self._next_id = 0
+        self._pending: dict[int, tuple[tuple[int, ...], float]] = {}
+        self._told: list[tuple[tuple[int, ...], float, float]] = []
+
+    # -- the seam -------------------------------------------------------------------------------
+    def ask(self, n: int = 1) -> list[Candidate]:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"ask: n must be an integer >= 1, got {n!r}")
+        with torch.no_grad():
+            picks, logp, _ = self.policy(n, generator=self.generator)
+        out = []
+        for row, lp in zip(picks.tolist(), logp.tolist()):
+            decisions = tuple(int(i) for i in row)
+            cand = Candidate(self._next_id, self.space.freeze(decisions), decisions)
+            self._pending[cand.id] = (decisions, float(lp))
+            self._next_id += 1
+            out.append(cand)
+        return out
+
+    def tell(self, candidate: Candidate, outcome: Outcome) -> None:
+        if not isinstance(candidate, Candidate):
+            raise TypeError(f"tell: candidate must be a Candidate, got {type(candidate).__name__}")
+        entry = self._pending.get(candidate.id)
+        if entry is None:
+            raise ValueError(f"tell: candidate id {candidate.id} is not pending "
+                             f"(never asked by this controller, or already told)")
+        if tuple(candidate.decisions) != entry[0]:
+            raise ValueError(f"tell: candidate {candidate.id} decisions {candidate.decisions} differ "
+                             f"from the asked {entry[0]}")
+        if isinstance(outcome, Failure):
+            reward = self.config.failure_reward
+        elif isinstance(outcome, Result):
+            reward = float(self.reward_of(outcome))
+            if not math.isfinite(reward):
+                raise ValueError(f"tell: reward for candidate {candidate.id} is {reward!r}; "
+                                 f"report non-finite results as Failure")
+        else:
+            raise TypeError(f"tell: outcome must be Result or Failure, got {type(outcome).__name__}")
+        del self._pending[candidate.id]
+        if reward is None:   # failure_reward=None: failures are skipped
+            return
+        self._told.append((entry[0], entry[1], reward))
+        if len(self._told) >= self.config.batch_size:
+            batch, self._told = self._told[:self.config.batch_size], self._told[self.config.batch_size:]
+            self._update(batch)
+
+    def reward_of(self, result: Result) -> float:
+        """The scalar the policy maximizes; subclasses shape it (see nas.strategies.mnasnet)."""
+        return result.reward
+
+    # -- learning -------------------------------------------------------------------------------
+    def _advantages(self, rewards: np.ndarray) -> torch.Tensor:
+        cfg = self.config
+        if self.baseline is None:    # first batch: its own mean, not 0 (rewards may be ~90)
+            self.baseline = float(rewards.mean())
+        adv = rewards - self.baseline
+        self.baseline = cfg.baseline_decay * self.baseline + (1 - cfg.baseline_decay) * float(rewards.mean())
+        if cfg.normalize_advantage:
+            sq = float((adv ** 2).mean())
+            self.adv_sq = sq if self.adv_sq is None else (
+                cfg.baseline_decay * self.adv_sq + (1 - cfg.baseline_decay) * sq)
+            adv = adv / (math.sqrt(self.adv_sq) + 1e-8)
+        return torch.tensor(adv, dtype=torch.float32)
+
+    def _update(self, batch: list[tuple[tuple[int, ...], float, float]]) -> None:
+        cfg = self.config
+        decisions = torch.tensor([b[0] for b in batch], dtype=torch.long)
+        old_logp = torch.tensor([b[1] for b in batch], dtype=torch.float32)
+        adv = self._advantages(np.array([b[2] for b in batch], dtype=np.float64))
+        epochs = cfg.ppo_epochs if cfg.algorithm == "ppo" else 1
+        for _ in range(epochs):
+            _, logp, entropy = self.policy(len(batch), decisions=decisions)
+            if cfg.algorithm == "ppo":
+                ratio = torch.exp(logp - old_logp)
+                clipped = torch.clamp(ratio, 1 - cfg.ppo_clip, 1 + cfg.ppo_clip)
+                objective = torch.minimum(ratio * adv, clipped * adv)
+            else:
+                objective = logp * adv
+            loss = -(objective.mean() + cfg.entropy_weight * entropy.mean())
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+        self.updates += 1
+
+    # -- checkpointing --------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        opt = self.optimizer.state_dict()["state"]
+        return {
+            "kind": self.kind,
+            "config": dataclasses.asdict(self.config),
+            "sizes": list(self.sizes),
+            "rng": self.rng.bit_generator.state,
+            "torch_generator": base64.b64encode(self.generator.get_state().numpy().tobytes()).decode(),
+            "policy": {k: v.tolist() for k, v in self.policy.state_dict().items()},
+            "optimizer": {str(i): {k: v.tolist() for k, v in s.items()} for i, s in opt.items()},
+            "baseline": self.baseline,
+            "adv_sq": self.adv_sq,
+            "updates": self.updates,
+            "next_id": self._next_id,
+            "pending": [[i, list(d), lp] for i, (d, lp) in self._pending.items()],
+            "told": [[list(d), lp, r] for d, lp, r in self._told],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if not isinstance(state, dict) or state.get("kind") != self.kind:
+            raise ValueError(f"load_state_dict: not a {self.kind} state "
+                             f"(kind {state.get('kind') if isinstance(state, dict) else state!r})")
+        if list(state["sizes"]) != list(self.sizes):
+            raise ValueError(f"load_state_dict: state was saved for decision sizes {state['sizes']}, "
+                             f"this space has {list(self.sizes)}")
+        mine = dataclasses.asdict(self.config)
+        for key, value in state["config"].items():
+            if mine.get(key) != value:
+                raise ValueError(f"load_state_dict: config {key}={value!r} in the state, "
+                                 f"{mine.get(key)!r} in this controller; construct it with the same options")
+        self.rng.bit_generator.state = state["rng"]
+        raw = np.frombuffer(base64.b64decode(state["torch_generator"]), dtype=np.uint8).copy()
+        self.generator.set_state(torch.from_numpy(raw))
+        self.policy.load_state_dict({k: torch.tensor(v, dtype=torch.float32)
+                                     for k, v in state["policy"].items()})
+        opt = self.optimizer.state_dict()
+        opt["state"] = {int(i): {k: torch.tensor(v, dtype=torch.float32) for k, v in s.items()}
+                        for i, s in state["optimizer"].items()}
+        self.optimizer.load_state_dict(opt)
+        self.baseline = state["baseline"]
+        self.adv_sq = state["adv_sq"]
+        self.updates = int(state["updates"])
+        self._next_id = int(state["next_id"])
+        self._pending = {int(i): (tuple(int(x) for x in d), float(lp)) for i, d, lp in state["pending"]}
+        self._told = [(tuple(int(x) for x in d), float(lp), float(r)) for d, lp, r in state["told"]]

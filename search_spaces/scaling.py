@@ -1,0 +1,127 @@
+"""Compound scaling (Tan & Le 2019, "EfficientNet: Rethinking Model Scaling for CNNs"), as pure
+functions on specs.
+
+Depth d = alpha^phi, width w = beta^phi, resolution r = gamma^phi, under alpha * beta^2 * gamma^2 ~ 2
+so that each step of phi roughly doubles the FLOPs. Filters round to multiples of 8, never more
+than 10% below the target (the MobileNet/TPU reference rule); repeats round up.
+
+The released B1..B7 are not the formula's output. With the paper's (1.2, 1.1, 1.15), ``compound``
+gives (depth, width, resolution at 224):
+
+    phi=1: 1.200, 1.100, 257.6      B1 table: 1.1, 1.0, 240     B2 table: 1.2, 1.1, 260
+    phi=2: 1.440, 1.210, 296.2      B3 table: 1.4, 1.2, 300
+    phi=3: 1.728, 1.331, 340.7      B4 table: 1.8, 1.4, 380
+    phi=4: 2.074, 1.464, 391.8      B5 table: 2.2, 1.6, 456
+    phi=5: 2.488, 1.611, 450.5      B6 table: 2.6, 1.8, 528
+    phi=6: 2.986, 1.772, 518.1      B7 table: 3.1, 2.0, 600
+    phi=7: 3.583, 1.949, 595.8
+
+So the table's B(n+1) is close to the formula at phi=n for n <= 2 (B1 is a hand-made half step), and
+from B4 on the table grows faster than the formula, most of all in resolution. ``COEFFICIENTS``
+holds the table as released (the TPU reference's ``efficientnet_params``, torchvision's builders);
+the named EfficientNets use it, not the formula.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+from typing import Any, NamedTuple
+
+from search_spaces.block_spec import BlockSpec
+
+
+class Coefficients(NamedTuple):
+    width: float
+    depth: float
+    resolution: int
+    dropout: float
+
+
+COEFFICIENTS: dict[str, Coefficients] = {
+    "b0": Coefficients(1.0, 1.0, 224, 0.2),
+    "b1": Coefficients(1.0, 1.1, 240, 0.2),
+    "b2": Coefficients(1.1, 1.2, 260, 0.3),
+    "b3": Coefficients(1.2, 1.4, 300, 0.3),
+    "b4": Coefficients(1.4, 1.8, 380, 0.4),
+    "b5": Coefficients(1.6, 2.2, 456, 0.4),
+    "b6": Coefficients(1.8, 2.6, 528, 0.5),
+    "b7": Coefficients(2.0, 3.1, 600, 0.5),
+}
+
+# The paper's grid-search result for B0 (section 3.3).
+ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
+
+
+def round_filters(chs: float, width: float = 1.0, divisor: int = 8) -> int:
+    """``chs * width`` to the nearest multiple of ``divisor`` (at least ``divisor``), bumped up one
+    step where rounding would fall more than 10% below the target."""
+    if not chs > 0 or not width > 0:
+        raise ValueError(f"round_filters: chs and width must be positive, got chs={chs!r}, width={width!r}")
+    if not isinstance(divisor, int) or divisor < 1:
+        raise ValueError(f"round_filters: divisor must be a positive int, got {divisor!r}")
+    target = chs * width
+    rounded = max(divisor, int(target + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * target:
+        rounded += divisor
+    return int(rounded)
+
+
+def round_repeats(repeats: int, depth: float = 1.0) -> int:
+    """Layers per stage under depth multiplier ``depth``: always rounded up."""
+    if not depth > 0:
+        raise ValueError(f"round_repeats: depth must be positive, got {depth!r}")
+    return int(math.ceil(repeats * depth))
+
+
+def compound(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> tuple[float, float, float]:
+    """(depth, width, resolution) multipliers for compound coefficient ``phi``."""
+    for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
+        if not value >= 1.0:
+            raise ValueError(f"compound: {name} must be >= 1 (the paper's constraint), got {value!r}")
+    return alpha ** phi, beta ** phi, gamma ** phi
+
+
+def flops_factor(alpha: float, beta: float, gamma: float) -> float:
+    """FLOPs growth per unit of phi: depth scales FLOPs linearly, width and resolution squared."""
+    return alpha * beta ** 2 * gamma ** 2
+
+
+def check_constraint(alpha: float, beta: float, gamma: float, *, target: float = 2.0, tol: float = 0.1) -> bool:
+    """Whether alpha * beta^2 * gamma^2 is within ``tol`` (relative) of ``target``; the paper's
+    own (1.2, 1.1, 1.15) gives 1.92, hence the default 10%."""
+    return abs(flops_factor(alpha, beta, gamma) - target) <= tol * target
+
+
+def scale(spec: Any, *, width: float = 1.0, depth: float = 1.0, resolution: float = 1.0) -> Any:
+    """The spec scaled by multipliers ``width``, ``depth`` and ``resolution`` (input side becomes
+    ``round(resolution * spec.resolution)``).
+
+    Block specs: stem, every stage's channels and the head go through ``round_filters``, repeats
+    through ``round_repeats``. The TPU reference rounds the head's 1280 the same way; torchvision
+    instead makes it 4x the last stage's scaled channels: both give the same width for B0..B7.
+    Cell specs go to ``search_spaces.cell_space.scale_network`` (depth -> N, width -> F).
+    """
+    for name, value in (("width", width), ("depth", depth), ("resolution", resolution)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"scale: {name} must be a positive multiplier, got {value!r}")
+    if isinstance(spec, BlockSpec):
+        return _scale_blocks(spec, width, depth, resolution)
+    try:  # lazily: the cell space is another module's business and may be absent
+        cell_space = importlib.import_module("search_spaces.cell_space")
+    except ModuleNotFoundError as err:
+        if err.name != "search_spaces.cell_space":
+            raise
+        cell_space = None
+    if cell_space is not None and hasattr(cell_space, "scale_network") and cell_space.space_for(spec) is not None:
+        return cell_space.scale_network(spec, width=width, depth=depth, resolution=resolution)
+    raise TypeError(f"scale: no scaling rule for specs of type {type(spec).__name__}; "
+                    "accepted: block specs and cell-space network specs")
+
+
+def _scale_blocks(spec: BlockSpec, width: float, depth: float, resolution: float) -> BlockSpec:
+    stages = tuple(dataclasses.replace(s, out_chs=round_filters(s.out_chs, width),
+                                       repeats=round_repeats(s.repeats, depth)) for s in spec.stages)
+    return dataclasses.replace(spec, stem=round_filters(spec.stem, width), stages=stages,
+                               head=round_filters(spec.head, width),
+                               resolution=max(1, int(round(spec.resolution * resolution))))

@@ -1,0 +1,114 @@
+"""The search loop on the in-process ``local`` backend: determinism, failures recorded with their
+reasons, a SIGKILLed driver resumed to exactly the uninterrupted sequence, and the CLI."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nas import cli
+from nas.config import load_config
+from nas.search import search
+from nas.search.progress import Progress
+from search_toys import toy_score, ToySpace
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+
+def toy_config(tmp_path: Path, **sections) -> Path:
+    data = {"name": "toy", "seed": 7,
+            "space": {"name": "search_toys:ToySpace"},
+            "strategy": {"name": "search_toys:ToyHillClimb"},
+            "evaluation": {"kind": "function", "function": "search_toys:score"},
+            "data": {"dataset": "none"},
+            "execution": {"backend": "local"},
+            "budget": {"trials": 8},
+            "output": str(tmp_path / "runs")}
+    for key, value in sections.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def table(run_dir: Path) -> list[tuple]:
+    with sqlite3.connect(run_dir / "trials.sqlite") as conn:
+        return conn.execute("SELECT candidate_id, spec, status, reward, metrics, reason, "
+                            "finished_at, attempts FROM trials ORDER BY seq").fetchall()
+
+
+def test_same_config_and_seed_same_proposals(tmp_path):
+    config = load_config(toy_config(tmp_path))
+    quiet = Progress(enabled=False)
+    a = search(config, tmp_path / "a", progress=quiet)
+    b = search(config, tmp_path / "b", progress=quiet)
+    c = search(load_config(toy_config(tmp_path), ["seed=8"]), tmp_path / "c", progress=quiet)
+    assert len(a.proposed) == 8 and a.proposed == b.proposed
+    assert c.proposed != a.proposed
+    rows = table(a.run_dir)
+    space = ToySpace()
+    assert [r[1] for r in rows] == list(a.proposed)
+    assert all(r[3] == toy_score(space.from_str(r[1])) for r in rows)
+    assert a.best_reward == max(r[3] for r in rows)
+    assert (a.run_dir / "config.yaml").is_file() and (a.run_dir / "environment.json").is_file()
+
+
+def test_raising_and_diverging_candidates_fail_and_budget_completes(tmp_path):
+    config = load_config(toy_config(tmp_path), ["evaluation.function=search_toys:faulty",
+                                                "budget.trials=12", "space.options.widths=[8, 32, 64]"])
+    summary = search(config, tmp_path / "run", progress=Progress(enabled=False))
+    rows = table(summary.run_dir)
+    assert len(rows) == 12 and all(r[2] in ("done", "failed") for r in rows)
+    reasons = {r[1].split("-")[0]: r[5] for r in rows if r[2] == "failed"}
+    assert reasons.get("toy:w8", "").startswith("RuntimeError: cannot build toy:w8")
+    assert "diverged: reward is nan" in reasons.get("toy:w64", "")
+    assert all(r[3] is not None for r in rows if r[2] == "done")
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    path = toy_config(tmp_path)
+    assert cli.main(["search", str(path), "budget.trials=zero"]) == 2
+    err = capsys.readouterr().err
+    assert "budget.trials" in err and "'zero'" in err and "integer" in err
+    assert cli.main(["search", str(path), "strategy.options.bogus=1"]) == 2
+    assert "strategy.options.bogus" in capsys.readouterr().err
+    assert cli.main(["search", "--resume", str(tmp_path)]) == 2
+    assert "not a search run directory" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # nothing ran, nothing was written
+
+
+def test_sigkilled_local_driver_resumes_to_the_uninterrupted_sequence(tmp_path):
+    path = toy_config(tmp_path, evaluation={"options": {"sleep": 0.4}}, budget={"trials": 10})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)])}
+    run_dir = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "nas.cli", "search", str(path), "--run-dir", str(run_dir)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        for line in proc.stdout:
+            if "4/10 finished" in line:
+                break
+        time.sleep(0.2)  # into the next trial
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    before = table(run_dir)
+    finished_before = [r for r in before if r[2] != "running"]
+    assert 4 <= len(finished_before) < 10
+    resumed = subprocess.run(cmd[:4] + ["--resume", str(run_dir)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    after = table(run_dir)
+    assert len(after) == 10 and all(r[2] == "done" for r in after)
+    assert after[:len(finished_before)] == finished_before  # unchanged, not re-run
+    assert len({r[0] for r in after}) == 10
+    reference = search(load_config(path), tmp_path / "reference", progress=Progress(enabled=False))
+    assert [r[1] for r in after] == list(reference.proposed)

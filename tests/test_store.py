@@ -1,0 +1,77 @@
+"""The run store: one transaction per proposal/outcome holding the strategy state, so a killed
+driver leaves a consistent trials table + checkpoint pair."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from nas.search.driver import Driver, checked
+from nas.search.store import RunStore
+from nas.strategies.base import Failure, Result
+from search_toys import ToyHillClimb, ToySpace, toy_score
+
+
+def test_propose_finish_round_trip(tmp_path):
+    space = ToySpace()
+    strategy = ToyHillClimb(space, seed=1)
+    with RunStore(tmp_path / "trials.sqlite") as store:
+        a, b = strategy.ask(2)
+        store.propose(a, space.to_str(a.spec), strategy.state_dict(), "ray-a")
+        store.propose(b, space.to_str(b.spec), strategy.state_dict(), "ray-b")
+        assert store.counts() == {"running": 2, "done": 0, "stopped": 0, "failed": 0}
+        store.finish(a.id, Result(0.5, {"params": 12, "loss": float("nan")}), {"told": 1}, 3.0)
+        store.finish(b.id, Failure("RuntimeError: boom"), {"told": 2}, 4.0)
+        with pytest.raises(ValueError, match="not a running trial"):
+            store.finish(a.id, Result(0.9), {"told": 3}, 5.0)  # never recorded twice
+        rows = store.trials()
+        assert [r.candidate_id for r in rows] == [a.id, b.id]
+        assert rows[0].status == "done" and rows[0].reward == 0.5
+        assert rows[0].metrics == {"params": 12, "loss": None}  # NaN stored as null
+        assert rows[0].decisions == a.decisions and rows[0].ray_trial_id == "ray-a"
+        assert rows[1].status == "failed" and rows[1].reason == "RuntimeError: boom"
+        assert store.strategy_state() == {"told": 2}
+        assert store.elapsed() == 4.0
+    with RunStore(tmp_path / "trials.sqlite") as again:  # durable across connections
+        assert [r.spec for r in again.trials(["done"])] == [space.to_str(a.spec)]
+
+
+def test_checked_turns_divergence_into_failure():
+    assert checked(0.7) == Result(0.7)
+    assert isinstance(checked(Result(float("nan"))), Failure)
+    assert "inf" in checked(Result(math.inf)).reason
+    assert checked(Failure("x")) == Failure("x")
+    assert "str" in checked("oops").reason
+
+
+def test_driver_reruns_interrupted_trials_then_asks(tmp_path):
+    """A driver opened on a store with running rows hands those out first, with the strategy
+    restored to its state right after proposing them."""
+    space = ToySpace()
+    with RunStore(tmp_path / "trials.sqlite") as store:
+        first = Driver(space, ToyHillClimb(space, seed=5), store, tmp_path, trials=5)
+        c0, c1 = first.next_candidate(), first.next_candidate()
+        first.complete(c0.id, Result(toy_score(c0.spec)))
+        # the driver dies here with c1 running
+        second_strategy = ToyHillClimb(space, seed=99)  # seed is irrelevant: state is restored
+        second = Driver(space, second_strategy, store, tmp_path, trials=5)
+        assert second_strategy.state_dict()["next_id"] == 2 and second_strategy.told == 1
+        again = second.next_candidate()
+        assert again == c1
+        assert store.trials(["running"])[0].attempts == 2
+        second.complete(again.id, Result(toy_score(again.spec)))
+        c2 = second.next_candidate()
+        assert c2.id == 2
+        second.complete(c2.id, Result(toy_score(c2.spec)))
+        assert second.remaining() == 2
+        best = json.loads((tmp_path / "best.json").read_text())
+        assert best[0]["reward"] == max(toy_score(c.spec) for c in (c0, c1, c2))
+        assert json.loads((tmp_path / "strategy.json").read_text())["told"] == 3
+
+
+def test_time_budget_stops_asking(tmp_path):
+    space = ToySpace()
+    with RunStore(tmp_path / "trials.sqlite") as store:
+        driver = Driver(space, ToyHillClimb(space), store, tmp_path, trials=100, time_s=1e-9)
+        assert driver.next_candidate() is None
