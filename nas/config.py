@@ -20,6 +20,10 @@ from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
 import yaml
 
+from nas.data.datasets import DataConfig
+from nas.evaluate import LatencyTarget
+from nas.train.config import TrainConfig
+
 
 def _check(predicate, accepted: str) -> dict:
     """Field metadata: a value check and the words that describe what is accepted."""
@@ -56,27 +60,26 @@ class StrategyConfig:
 
 
 @dataclass(frozen=True)
-class DataConfig:
-    """Where the images come from. ``root`` is a torchvision data folder, an ImageFolder tree or a
-    ``.tar.gz`` of one (``train/<class>/*.jpg``, ``test/<class>/*.jpg``)."""
+class TabularConfig:
+    """A benchmark table (NAS-Bench-201 CSV) and the column that is the reward."""
 
-    dataset: Literal["cifar10", "imagefolder", "none"] = "cifar10"
-    root: str = "data"
-    download: bool = False
-    train_size: Optional[int] = _positive_int(None)
-    val_size: Optional[int] = _positive_int(None)
+    table: str = "nasbench201-12epoch.csv"
+    metric: str = "cifar10_valid"
 
 
 @dataclass(frozen=True)
 class EvaluationConfig:
-    """How a candidate is scored. ``proxy``: short training on ``data`` (options are the proxy
-    trainer's keywords); ``tabular``: a benchmark table lookup; ``function``: ``module:callable``
-    taking ``(spec, report)`` (for custom or test evaluators). ``metric`` is the per-epoch value
-    an early-stopping scheduler compares."""
+    """How a candidate is scored. ``proxy``: short training on ``data`` with the ``train``
+    recipe (and latency measured when ``latency`` is set); ``tabular``: a benchmark table lookup;
+    ``function``: ``module:callable`` taking ``(spec, *, report, seed, **options)`` (custom or
+    test evaluators). ``metric`` is the per-epoch value an early-stopping scheduler compares."""
 
     kind: Literal["proxy", "tabular", "function"] = "proxy"
-    function: Optional[str] = None
     metric: str = "val_acc"
+    train: TrainConfig = field(default_factory=TrainConfig)
+    latency: Optional[LatencyTarget] = None
+    tabular: TabularConfig = field(default_factory=TabularConfig)
+    function: Optional[str] = None
     options: Mapping[str, Any] = _options()
 
 
@@ -126,7 +129,7 @@ class ExperimentConfig:
     space: SpaceConfig = field(default_factory=SpaceConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
-    data: DataConfig = field(default_factory=DataConfig)
+    data: DataConfig = field(default_factory=DataConfig)  # nas.data's: the proxy's images
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
 
@@ -138,10 +141,12 @@ def _describe(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
-    if origin is Union:
+    if origin in (Union, types.UnionType):
         return " or ".join(_describe(a) for a in typing.get_args(tp))
     if tp is type(None):
         return "null"
+    if typing.get_origin(tp) is tuple:
+        return f"a list of {_describe(typing.get_args(tp)[0])}"
     if dataclasses.is_dataclass(tp):
         return f"a mapping with keys {', '.join(f.name for f in fields(tp))}"
     if origin in (collections.abc.Mapping, dict) or tp in (Mapping, dict):
@@ -163,7 +168,7 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     fail = TypeError if origin is not Literal else ValueError
     if dataclasses.is_dataclass(tp):
         return build(tp, value, key)
-    if origin is Union:
+    if origin in (Union, types.UnionType):
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
@@ -181,6 +186,10 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
             return types.MappingProxyType({})
         if isinstance(value, Mapping):
             return _freeze(value)
+    elif origin is tuple:
+        if isinstance(value, (list, tuple)):
+            item = typing.get_args(tp)[0]
+            return tuple(_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
@@ -218,7 +227,10 @@ def build(cls: type, data: Any, where: str = "") -> Any:
         if check is not None and not check(kwargs[name]):
             raise ValueError(f"config key {key!r}: bad value {value!r}; accepted: "
                              f"{known[name].metadata['accepted']}")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except (ValueError, TypeError) as err:  # the section's own checks (e.g. TrainConfig's)
+        raise type(err)(f"config section {where or '<root>'!r}: {err}") from None
 
 
 def to_dict(config: Any) -> Any:

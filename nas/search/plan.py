@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -17,11 +18,19 @@ from nas.config import ExperimentConfig
 from nas.search.trainable import TrialJob
 from nas.strategies.base import Strategy
 
+# Strategies whose constructors take the seed as a keyword, until the registry lists them.
+CONTROLLERS = {
+    "rl": "nas.strategies.controller:RNNController",
+    "mnasnet": "nas.strategies.mnasnet:MnasNetController",
+}
+# Strategies keeping their history in an Optuna storage: by default a SQLite file in the run dir.
+OPTUNA = ("optuna", "tpe", "nsga2")
+
 # Short names for the spaces the project ships (module:factory; options are its keywords).
 SPACES = {
     "cell": "search_spaces.cell_space:CellSpace",
     "block": "search_spaces.block_space:BlockSpace",
-    "nasbench201": "search_spaces.nasbench201:NasBench201Space",
+    "nasbench201": "search_spaces.nasbench201:NB201Space",
 }
 
 
@@ -64,7 +73,10 @@ def call_with_options(factory: Callable, options: Mapping[str, Any], key: str, *
             if name not in accepted:
                 raise ValueError(f"unknown config key {key + '.' + name!r}; accepted keys under "
                                  f"{key!r}: {', '.join(accepted) or '(none)'}")
-    return factory(*args, **fixed, **dict(options))
+    try:
+        return factory(*args, **fixed, **{k: _plain(v) for k, v in options.items()})
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"config key {key!r}: {err}") from None
 
 
 def make_space(config: ExperimentConfig) -> Any:
@@ -77,19 +89,30 @@ def make_space(config: ExperimentConfig) -> Any:
     return call_with_options(factory, config.space.options, "space.options")
 
 
-def make_strategy(config: ExperimentConfig, space: Any, seed: int) -> Strategy:
-    name, options = config.strategy.name, config.strategy.options
-    if ":" in name:
-        factory = import_path(name, "strategy.name")
-        strategy = call_with_options(factory, options, "strategy.options", space, seed=seed)
+def _registry() -> dict[str, str]:
+    try:
+        from nas.strategies import STRATEGIES
+    except ImportError:
+        return {}
+    return dict(STRATEGIES)
+
+
+def make_strategy(config: ExperimentConfig, space: Any, seed: int, run_dir: Path | None = None) -> Strategy:
+    name, options = config.strategy.name, dict(config.strategy.options)
+    registry = _registry()
+    if name in OPTUNA and "storage" not in options and run_dir is not None:
+        options["storage"] = f"sqlite:///{Path(run_dir).resolve() / 'optuna.sqlite'}"
+    if name in registry or (name in CONTROLLERS) or ":" in name:
+        target = registry.get(name) or CONTROLLERS.get(name) or name
+        factory = import_path(target, "strategy.name")
+        keyword_seed = name in CONTROLLERS and name not in registry
+        fixed = {"seed": seed} if keyword_seed or ":" in name else {}
+        args = (space,) if fixed else (space, seed)
+        strategy = call_with_options(factory, options, "strategy.options", *args, **fixed)
     else:
-        try:
-            from nas.strategies import make_strategy as factory
-        except ImportError:
-            raise ValueError(f"config key 'strategy.name': bad value {name!r}; no strategy "
-                             "registry is installed (nas.strategies.make_strategy); use "
-                             "'package.module:attribute'") from None
-        strategy = factory(name, space, seed, **dict(options))
+        known = sorted(set(registry) | set(CONTROLLERS))
+        raise ValueError(f"config key 'strategy.name': bad value {name!r}; accepted: "
+                         f"{', '.join(known)} or 'package.module:attribute'")
     if not isinstance(strategy, Strategy):
         raise TypeError(f"config key 'strategy.name': {name!r} built a {type(strategy).__name__}, "
                         "not a nas.strategies.Strategy")
@@ -105,7 +128,7 @@ def make_job(config: ExperimentConfig, space: Any) -> TrialJob:
         fn = import_path(ev.function, "evaluation.function")
         if ev.options:
             import functools
-            fn = functools.partial(fn, **dict(ev.options))
+            fn = functools.partial(fn, **{k: _plain(v) for k, v in ev.options.items()})
         return TrialJob(space, fn, ev.metric)
     from nas.search import evaluators
     if ev.kind == "tabular":
@@ -113,13 +136,22 @@ def make_job(config: ExperimentConfig, space: Any) -> TrialJob:
     return TrialJob(space, evaluators.proxy(config, space), ev.metric)
 
 
-def make_plan(config: ExperimentConfig) -> Plan:
+def _plain(value: Any) -> Any:
+    """Config values are read-only mappings/tuples; evaluators and pickling want plain data."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def make_plan(config: ExperimentConfig, run_dir: Path | None = None) -> Plan:
     """Seeds flow from ``config.seed`` (SeedSequence.spawn), unless ``strategy.seed`` is given."""
     strategy_ss, trial_ss = np.random.SeedSequence(config.seed).spawn(2)
     strategy_seed = (config.strategy.seed if config.strategy.seed is not None
                      else int(strategy_ss.generate_state(1)[0] >> 1))
     trial_seed = int(trial_ss.generate_state(1)[0] >> 1)
     space = make_space(config)
-    strategy = make_strategy(config, space, strategy_seed)
+    strategy = make_strategy(config, space, strategy_seed, run_dir)
     job = make_job(config, space)
     return Plan(space, strategy, job, strategy_seed, trial_seed)

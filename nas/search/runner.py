@@ -66,7 +66,7 @@ def environment() -> dict:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
-def new_run_dir(config: ExperimentConfig, run_dir: str | Path | None) -> Path:
+def choose_run_dir(config: ExperimentConfig, run_dir: str | Path | None) -> Path:
     if run_dir is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(config.output) / f"{config.name}-{stamp}"
@@ -78,7 +78,6 @@ def new_run_dir(config: ExperimentConfig, run_dir: str | Path | None) -> Path:
     if (run_dir / "trials.sqlite").exists():
         raise ValueError(f"run directory {str(run_dir)!r} already holds a search; continue it with "
                          "--resume or choose another directory")
-    run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
 
 
@@ -95,8 +94,9 @@ def search(config: ExperimentConfig, run_dir: str | Path | None = None, resume: 
            progress: Progress | None = None) -> SearchSummary:
     """Run (or, with ``resume``, continue) a search; returns when the budget is spent."""
     start = time.perf_counter()
-    plan = make_plan(config)  # every name and option checked before anything is written
-    run_dir = Path(run_dir).resolve() if resume else new_run_dir(config, run_dir)
+    run_dir = Path(run_dir).resolve() if resume else choose_run_dir(config, run_dir)
+    plan = make_plan(config, run_dir)  # every name and option checked before anything is written
+    run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(dump_config(config))
     env = environment()
     sessions_file = run_dir / "environment.json"
