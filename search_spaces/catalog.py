@@ -41,7 +41,11 @@ def resolve(text: str) -> Any:
     if text.lower() in archs:
         return archs[text.lower()]
     path = Path(text)
-    if text.endswith(".json") or path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # a long spec string is no file name ("File name too long")
+        is_file = False
+    if text.endswith(".json") or is_file:
         if not path.is_file():
             raise ValueError(f"spec file {text!r} does not exist")
         data = json.loads(path.read_text())
