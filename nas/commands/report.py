@@ -1,0 +1,28 @@
+"""``nas report RUN_DIR``: write the search report (HTML + PNG plots) into the run directory."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="write a search's report page and plots",
+                       description="Best-so-far vs trials and time, accuracy vs cost with the "
+                                   "Pareto front, and the top architectures, as RUN_DIR/report/"
+                                   "index.html with PNG plots.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by nas search")
+    p.add_argument("--top", type=int, default=5, help="architectures to list here (default 5)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nas.graphs.report_section import cell_drawings_section
+    from nas.report import load_run, write_report
+
+    page = write_report(args.run_dir, extra_sections=(cell_drawings_section,))
+    run_data = load_run(args.run_dir)
+    print(f"report: {page}")
+    for rank, t in enumerate(run_data.top(args.top), 1):
+        cost = t.metrics.get("macs")
+        cost_text = f"  {cost / 1e6:.1f}M MACs" if isinstance(cost, (int, float)) else ""
+        print(f"{rank:>2}. trial {t.candidate_id:<4} reward {t.reward:.4f}{cost_text}  {t.spec}")
+    return 0

@@ -1,0 +1,76 @@
+"""The search report's figures (matplotlib, Agg backend: files only, no display needed).
+
+Best-so-far curves against trials and against search time (the NAS papers' standard progress
+plots, e.g. Real et al. 2019 Fig. 3), and the accuracy-vs-cost scatter with its Pareto front
+(MnasNet's accuracy/latency trade-off, Tan et al. 2019 Fig. 1).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def best_so_far(values: Sequence[float | None]) -> np.ndarray:
+    """Running maximum, NaN until the first real value (failed trials carry None)."""
+    out, best = [], float("nan")
+    for v in values:
+        if v is not None and np.isfinite(v) and not (best >= v):
+            best = float(v)
+        out.append(best)
+    return np.asarray(out, dtype=float)
+
+
+def progress_plot(x: Sequence[float], rewards: Sequence[float | None], xlabel: str, path: Path,
+                  title: str) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    x = np.asarray(x, dtype=float)
+    ok = np.array([r is not None for r in rewards])
+    if ok.any():
+        ax.scatter(x[ok], [r for r in rewards if r is not None], s=14, alpha=0.5, color="tab:blue",
+                   label="trial")
+    if (~ok).any():
+        ax.scatter(x[~ok], np.full((~ok).sum(), np.nanmin([r for r in rewards if r is not None] or
+                                                          [0.0])), marker="x", color="tab:red",
+                   s=18, label="failed")
+    ax.step(x, best_so_far(rewards), where="post", color="tab:orange", lw=2, label="best so far")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("reward")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def pareto_plot(cost: Sequence[float], rewards: Sequence[float], front: Sequence[int],
+                xlabel: str, path: Path, title: str) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    cost, rewards = np.asarray(cost, dtype=float), np.asarray(rewards, dtype=float)
+    ax.scatter(cost, rewards, s=14, alpha=0.5, color="tab:blue", label="trial")
+    order = sorted(front, key=lambda i: cost[i])
+    ax.plot(cost[order], rewards[order], "-o", color="tab:orange", ms=5, lw=1.5,
+            label="Pareto front")
+    if np.all(cost > 0) and cost.max() / max(cost.min(), 1e-12) > 20:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("reward")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
