@@ -104,19 +104,29 @@ def _preset(expand: int, kernel: int):
     return factory, cost
 
 
+def _named(fn, name: str):
+    """Give a closure the entry's name, so a wrong keyword's TypeError names the entry."""
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
 for _name, (_e, _k) in PRESETS.items():
     _factory, _cost = _preset(_e, _k)
-    register(_name, _cost, SANDLER)(_factory)
+    register(_name, _named(_cost, _name), SANDLER)(_named(_factory, _name))
+
+
+def _check_conv_bn_act(kernel, act) -> None:
+    check_kernel("conv_bn_act", kernel)
+    check_act("conv_bn_act", act)
 
 
 def _conv_bn_act_cost(in_chs, out_chs, stride, h, w, *, kernel=3, act="relu"):
-    check_kernel("conv_bn_act", kernel)
-    check_act("conv_bn_act", act)
+    _check_conv_bn_act(kernel, act)
     return C.conv_bn(in_chs, out_chs, kernel, stride, h, w)[0]
 
 
 @register("conv_bn_act", _conv_bn_act_cost, HE)
 def conv_bn_act(in_chs: int, out_chs: int, stride: int, *, kernel: int = 3, act: str = "relu") -> nn.Module:
     """A regular k x k conv -> BN -> act (MnasNet's plain "Conv" choice)."""
-    _conv_bn_act_cost(in_chs, out_chs, stride, 1, 1, kernel=kernel, act=act)
+    _check_conv_bn_act(kernel, act)
     return ConvBnAct(in_chs, out_chs, kernel, stride, act=act)

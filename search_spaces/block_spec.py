@@ -125,11 +125,12 @@ def parse_stage(text: str, where: str = "stage") -> StageSpec:
         raise ValueError(f"{where} {text!r}: unknown op {op!r}; accepted: "
                          + ", ".join(f"{k} ({v})" for k, v in OP_NAMES.items()))
     values: dict[str, Any] = {"op": op}
+    source: dict[str, str] = {}  # field -> the token that set it, for error messages
     for tok in tokens:
         field, value = _parse_token(tok, f"{where} {text!r}")
         if field in values:
             raise ValueError(f"{where} {text!r}: token {tok!r} sets {field} a second time")
-        values[field] = value
+        values[field], source[field] = value, tok
     missing = [f"{k}<int> ({v})" for k, v in _INT_TOKENS.items()
                if v not in values and (v != "expand" or op == "ir")]
     if missing:
@@ -137,7 +138,9 @@ def parse_stage(text: str, where: str = "stage") -> StageSpec:
     try:
         return StageSpec(**values)
     except ValueError as err:
-        raise ValueError(f"{where} {text!r}: {str(err).removeprefix('stage: ')}") from None
+        reason = str(err).removeprefix("stage: ")
+        tok = source.get(reason.split(" ", 1)[0])
+        raise ValueError(f"{where} {text!r}: " + (f"token {tok!r}: " if tok else "") + reason) from None
 
 
 def _parse_token(tok: str, where: str) -> tuple[str, Any]:
@@ -208,7 +211,7 @@ class BlockSpec:
         if space != "blocks":
             raise ValueError(f"blocks spec: 'space' must be 'blocks', got {space!r}")
         stages = data.get("stages")
-        if not isinstance(stages, list):
+        if not isinstance(stages, (list, tuple)):
             raise ValueError(f"blocks spec: 'stages' must be a list of stage objects or block strings, got {stages!r}")
         data["stages"] = tuple(StageSpec.from_dict(s, f"stages[{i}]") for i, s in enumerate(stages))
         return _from_mapping(cls, data, "blocks spec", required=("stem", "stages", "head"))

@@ -41,7 +41,7 @@ def resolve(text: str) -> Any:
     if text.lower() in archs:
         return archs[text.lower()]
     path = Path(text)
-    if text.endswith(".json") or path.is_file():
+    if text.endswith(".json") or _is_file(path):
         if not path.is_file():
             raise ValueError(f"spec file {text!r} does not exist")
         data = json.loads(path.read_text())
@@ -57,6 +57,13 @@ def resolve(text: str) -> Any:
             return spec
     raise ValueError(f"{text!r} is neither a named architecture ({', '.join(sorted(archs))}), "
                      "a JSON file, nor a spec string of any space")
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a long spec string is not a valid file name on most systems
+        return False
 
 
 def space_for(spec: Any) -> SearchSpace:

@@ -241,10 +241,14 @@ class NB201Space(SearchSpace):
         return graph
 
     def build(self, spec: NB201Spec, **kwargs):
+        """The benchmark's network; it has no drop path, auxiliary head or dropout to configure."""
         from search_spaces.nasbench201_net import NB201Network  # torch only here
 
+        if kwargs:
+            raise TypeError(f"{SPACE}.build takes no options (the benchmark network has no drop path, "
+                            f"auxiliary head or dropout), got {sorted(kwargs)}")
         self.validate(spec)
-        return NB201Network(spec, **kwargs)
+        return NB201Network(spec)
 
     def retarget(self, spec: NB201Spec, *, num_classes: int | None = None,
                  resolution: int | None = None) -> NB201Spec:
@@ -305,6 +309,9 @@ def parse(text: str) -> NB201Spec | None:
 
 
 def parse_dict(data: Any) -> NB201Spec | None:
+    """A spec from the JSON form (``"space": "nasbench201"``, or an arch string); None otherwise."""
+    if isinstance(data, str):
+        return parse(data)
     if not isinstance(data, dict) or data.get("space") != SPACE:
         return None
     return NB201Spec.from_dict(data)

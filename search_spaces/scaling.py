@@ -68,10 +68,12 @@ def round_filters(chs: float, width: float = 1.0, divisor: int = 8) -> int:
 
 
 def round_repeats(repeats: int, depth: float = 1.0) -> int:
-    """Layers per stage under depth multiplier ``depth``: always rounded up."""
+    """Layers per stage under depth multiplier ``depth``: always rounded up. The product is first
+    rounded to 9 decimals so float noise (10 * 1.1 = 11.000000000000002) does not add a layer;
+    torchvision's plain ceil would, but no B0..B7 stage meets such a case."""
     if not depth > 0:
         raise ValueError(f"round_repeats: depth must be positive, got {depth!r}")
-    return int(math.ceil(repeats * depth))
+    return int(math.ceil(round(repeats * depth, 9)))
 
 
 def compound(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> tuple[float, float, float]:
@@ -114,7 +116,9 @@ def scale(spec: Any, *, width: float = 1.0, depth: float = 1.0, resolution: floa
             raise
         cell_space = None
     if cell_space is not None and hasattr(cell_space, "scale_network") and cell_space.space_for(spec) is not None:
-        return cell_space.scale_network(spec, width=width, depth=depth, resolution=resolution)
+        # scale_network takes the new input side in pixels (None keeps it).
+        side = None if resolution == 1 else max(1, int(round(spec.resolution * resolution)))
+        return cell_space.scale_network(spec, width=width, depth=depth, resolution=side)
     raise TypeError(f"scale: no scaling rule for specs of type {type(spec).__name__}; "
                     "accepted: block specs and cell-space network specs")
 

@@ -34,14 +34,14 @@ def test_stage_string_decodes_every_token_and_encodes_canonically():
 @pytest.mark.parametrize("text, fragment", [
     ("xx_r1_k3_s1_c16", "unknown op 'xx'"),
     ("ir_r2_k3_s2_e6_c24_q7", "unknown token 'q7'"),
-    ("ir_r2_k4_s2_e6_c24", "kernel must be one of"),
-    ("ir_r2_k3_s3_e6_c24", "stride must be one of"),
+    ("ir_r2_k4_s2_e6_c24", "token 'k4': kernel must be one of"),
+    ("ir_r2_k3_s3_e6_c24", "token 's3': stride must be one of"),
     ("ir_r2_k3_s2_c24", "missing e<int>"),
-    ("ds_r1_k3_s1_e6_c16", "expand applies to 'ir' stages only"),
-    ("ir_r2_k3_s2_e6_c24_se1.5", "se_ratio must be a number in [0, 1]"),
+    ("ds_r1_k3_s1_e6_c16", "token 'e6': expand applies to 'ir' stages only"),
+    ("ir_r2_k3_s2_e6_c24_se1.5", "token 'se1.5': se_ratio must be a number in [0, 1]"),
     ("ir_r2_k3_s2_e6_c24_sefoo", "token 'sefoo'"),
     ("ir_r2_r3_k3_s2_e6_c24", "token 'r3' sets repeats a second time"),
-    ("ir_r0_k3_s2_e6_c24", "repeats must be >= 1"),
+    ("ir_r0_k3_s2_e6_c24", "token 'r0': repeats must be >= 1"),
 ])
 def test_bad_stage_strings_name_the_token(text, fragment):
     with pytest.raises(ValueError) as err:

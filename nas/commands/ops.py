@@ -8,15 +8,26 @@ import cells
 
 def register(sub) -> None:
     p = sub.add_parser("ops", help="list the operation vocabulary")
-    p.add_argument("--chs", type=int, default=32, help="input and output channels (default 32)")
+    p.add_argument("--chs", type=int, default=32, help="input channels (default 32)")
+    p.add_argument("--out-chs", type=int, default=None, help="output channels (default: --chs)")
     p.add_argument("--size", type=int, default=32, help="input height and width (default 32)")
+    p.add_argument("--stride", type=int, default=1, help="stride, 1 or 2 (default 1)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(f"{'name':<22} {'params':>10} {'MACs':>12}  paper   (at {args.chs} -> {args.chs} ch, "
-          f"{args.size}x{args.size}, stride 1)")
+    out_chs = args.chs if args.out_chs is None else args.out_chs
+    for flag, value in (("--chs", args.chs), ("--out-chs", out_chs), ("--size", args.size)):
+        if value < 1:
+            raise ValueError(f"{flag} must be a positive int, got {value}")
+    if args.stride not in (1, 2):
+        raise ValueError(f"--stride must be 1 or 2, got {args.stride}")
+    print(f"{'name':<22} {'params':>10} {'MACs':>13}  paper   (at {args.chs} -> {out_chs} ch, "
+          f"{args.size}x{args.size}, stride {args.stride})")
     for name in sorted(cells.OPS):
-        c = cells.cost(name, args.chs, args.chs, 1, args.size)
-        print(f"{name:<22} {c.params:>10,} {c.macs:>12,}  {cells.OPS[name].paper}")
+        if cells.OPS[name].same_chs and out_chs != args.chs:
+            print(f"{name:<22} {'-':>10} {'-':>13}  {cells.OPS[name].paper}  (keeps the channel count)")
+            continue
+        c = cells.cost(name, args.chs, out_chs, args.stride, args.size)
+        print(f"{name:<22} {c.params:>10,} {c.macs:>13,}  {cells.OPS[name].paper}")
     return 0

@@ -15,9 +15,10 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nas.graphs.report_section import cell_drawings_section
     from nas.report import load_run, write_report
 
-    page = write_report(args.run_dir)
+    page = write_report(args.run_dir, extra_sections=(cell_drawings_section,))
     run_data = load_run(args.run_dir)
     print(f"report: {page}")
     for rank, t in enumerate(run_data.top(args.top), 1):

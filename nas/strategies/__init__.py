@@ -18,6 +18,8 @@ STRATEGIES: dict[str, str] = {
     "optuna": "nas.strategies.optuna_adapter:OptunaStrategy",
     "tpe": "nas.strategies.optuna_adapter:tpe",
     "nsga2": "nas.strategies.optuna_adapter:nsga2",
+    "rnn": "nas.strategies.controller:RNNController",
+    "mnasnet": "nas.strategies.mnasnet:MnasNetController",
 }
 
 

@@ -53,7 +53,7 @@ def resolve_constraint(constraint: str | tuple[float, float]) -> tuple[float, fl
 
 
 class MnasNetController(RNNController):
-    """``MnasNetController(space, metric="macs", target=400e6, constraint="hard", seed=0, ...)``.
+    """``MnasNetController(space, seed, metric="macs", target=400e6, constraint="hard", ...)``.
 
     The reward told in each ``Result`` is taken as ACC; ``Result.metrics[metric]`` as LAT. Other
     keyword options are :class:`~nas.strategies.controller.ControllerConfig` fields; the algorithm
@@ -62,9 +62,9 @@ class MnasNetController(RNNController):
 
     kind = "mnasnet_controller"
 
-    def __init__(self, space: SearchSpace, *, metric: str, target: float,
-                 constraint: str | tuple[float, float] = "soft",
-                 seed: int | np.random.Generator = 0, **options):
+    def __init__(self, space: SearchSpace, seed: int | np.random.SeedSequence | np.random.Generator = 0,
+                 *, metric: str, target: float, constraint: str | tuple[float, float] = "soft",
+                 **options):
         if not isinstance(metric, str) or not metric:
             raise ValueError(f"metric must be a non-empty metric name, got {metric!r}")
         if (isinstance(target, bool) or not isinstance(target, (int, float))
@@ -83,16 +83,7 @@ class MnasNetController(RNNController):
         return mnasnet_reward(result.reward, float(result.metrics[self.metric]), self.target,
                               self.alpha, self.beta)
 
-    def state_dict(self) -> dict:
-        state = super().state_dict()
-        state["objective"] = {"metric": self.metric, "target": self.target,
-                              "alpha": self.alpha, "beta": self.beta}
-        return state
-
-    def load_state_dict(self, state: dict) -> None:
-        mine = {"metric": self.metric, "target": self.target, "alpha": self.alpha, "beta": self.beta}
-        theirs = state.get("objective") if isinstance(state, dict) else None
-        if theirs != mine:
-            raise ValueError(f"load_state_dict: objective {theirs!r} in the state, {mine!r} in "
-                             f"this controller; construct it with the same metric/target/constraint")
-        super().load_state_dict(state)
+    def _config(self) -> dict:
+        # the objective joins the config a checkpoint is checked against
+        return {**super()._config(), "metric": self.metric, "target": self.target,
+                "alpha": self.alpha, "beta": self.beta}

@@ -10,7 +10,9 @@ Optuna storage; with an RDB URL (``sqlite:///path/study.db``) the study survives
 Reproducibility: Optuna samplers keep a private random state that a restart would lose, so before
 every ``study.ask`` a fresh sampler is made, seeded from our own generator. TPE and NSGA-II keep
 everything else in the storage (NSGA-II's generations and parents are trial/study system
-attributes), so the same seed and history give the same asks, before or after a resume.
+attributes), so the same seed and history give the same asks, before or after a resume. The
+price: a fresh sampler re-derives the search space from the stored trials at every ask (O(trials),
+about 20 ms at 200 NSGA-II trials), negligible next to training a candidate.
 Candidate ids are the Optuna trial numbers. Failures are told as ``TrialState.FAIL``.
 """
 from __future__ import annotations
@@ -131,6 +133,7 @@ class OptunaStrategy(Strategy):
         if self.storage is None:
             raise ValueError("state_dict needs an RDB storage (e.g. storage='sqlite:///study.db'); "
                              "an in-memory Optuna study cannot be resumed")
+        self.study  # noqa: B018  (create the study now so a checkpoint taken before any ask resumes)
         return {"strategy": self.kind, "config": self._config(), "space": fingerprint(self.space),
                 "rng": rng_state(self.rng), "storage": self.storage, "study_name": self.study_name,
                 "pending": sorted(self.pending)}

@@ -1,0 +1,200 @@
+"""Inception modules: GoogLeNet's four-branch concat (Szegedy et al. 2015, "Going Deeper with
+Convolutions") and the factorized modules of Inception-v3 (Szegedy et al. 2016, "Rethinking the
+Inception Architecture"), Figures 5, 6 and 7.
+
+Each entry is a *plan*, a tuple of branches computed from the options, and one builder and one
+cost function read the plan, so module and cost cannot drift apart. Every conv is torchvision's
+``BasicConv2d``: conv (no bias) -> BN (eps 0.001) -> ReLU.
+
+Widths are options named after torchvision's; unset ones default to fixed fractions of
+``out_chs`` (those of GoogLeNet's inception3a and torchvision's InceptionA/C/E) with ``ch1x1``
+taking the remainder, and the branch outputs must add up to ``out_chs``.
+
+At stride 2 every branch strides, where it loses least: a pool branch in its pool, a branch with a
+parallel head bank in its heads, any other in its last conv (the 1x1 branch then is a strided 1x1
+projection, as ResNet's shortcut). The 1x1 reductions before a wide conv never stride.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from cells import counting as C
+from cells.layers import ConvBnAct, check_int, check_kernel
+from cells.registry import register
+
+GOOGLENET = "Szegedy et al. 2015 (GoogLeNet)"
+V3 = "Szegedy et al. 2016 (Inception-v3)"
+Kernel = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Branch:
+    """An optional pool, a chain of convs ``(out_chs, (kh, kw))``, then optional parallel heads
+    whose outputs are concatenated (Inception-v3's expanded filter bank)."""
+
+    convs: tuple[tuple[int, Kernel], ...]
+    heads: tuple[tuple[int, Kernel], ...] = ()
+    pool: str = ""  # "", "max" or "avg"
+
+    def strides(self, stride: int) -> tuple[int, list[int], int]:
+        """Stride of the pool, of each chained conv, of the heads (see the module docstring)."""
+        last = len(self.convs) - 1
+        chain = [stride if not self.pool and not self.heads and i == last else 1 for i in range(len(self.convs))]
+        return (stride if self.pool else 1), chain, (stride if not self.pool else 1)
+
+
+def basic_conv(in_chs: int, out_chs: int, kernel: Kernel, stride: int = 1) -> ConvBnAct:
+    """torchvision's ``BasicConv2d``."""
+    return ConvBnAct(in_chs, out_chs, kernel, stride, bn_eps=1e-3)
+
+
+class Concat(nn.ModuleList):
+    """Run every child on the same input and concatenate along channels."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([m(x) for m in self], dim=1)
+
+
+def _pool(kind: str, stride: int) -> nn.Module:
+    if kind == "max":
+        return nn.MaxPool2d(3, stride, 1)
+    return nn.AvgPool2d(3, stride, 1)  # count_include_pad as torchvision's Inception-v3
+
+
+def build_plan(in_chs: int, plan: tuple[Branch, ...], stride: int) -> Concat:
+    branches = []
+    for b in plan:
+        pool_s, chain_s, head_s = b.strides(stride)
+        layers: list[nn.Module] = [_pool(b.pool, pool_s)] if b.pool else []
+        chs = in_chs
+        for (out, k), s in zip(b.convs, chain_s):
+            layers.append(basic_conv(chs, out, k, s))
+            chs = out
+        if b.heads:
+            layers.append(Concat(basic_conv(chs, out, k, head_s) for out, k in b.heads))
+        branches.append(nn.Sequential(*layers))
+    return Concat(branches)
+
+
+def plan_cost(in_chs: int, plan: tuple[Branch, ...], stride: int, h: int, w: int) -> C.Cost:
+    total = C.ZERO
+    for b in plan:
+        pool_s, chain_s, head_s = b.strides(stride)
+        chs, hh, ww = in_chs, C.out_size(h, 3, pool_s, 1), C.out_size(w, 3, pool_s, 1)
+        for (out, k), s in zip(b.convs, chain_s):
+            c, hh, ww = C.conv_bn(chs, out, k, s, hh, ww)
+            total, chs = total + c, out
+        for out, k in b.heads:
+            total = total + C.conv_bn(chs, out, k, head_s, hh, ww)[0]
+    return total
+
+
+def fill_widths(op: str, out_chs: int, given: dict[str, int | None], defaults: dict[str, tuple[str, float]],
+                outputs: dict[str, int]) -> dict[str, int]:
+    """Complete the branch widths: ``defaults`` maps a width to (``"out"`` or another width, fraction);
+    ``outputs`` maps the widths that reach the output to how many times they are concatenated.
+    ``ch1x1`` defaults to the remainder; the outputs must sum to ``out_chs``."""
+    widths = {k: check_int(op, k, v) for k, v in given.items() if v is not None}
+    defaulted = [k for k, (base, _) in defaults.items() if base == "out" and k not in widths]
+    for name in defaulted:
+        widths[name] = max(1, int(out_chs * defaults[name][1]))
+    if "ch1x1" not in widths:
+        # On narrow blocks the largest defaulted branches give way so the 1x1 keeps a channel.
+        while (rest := out_chs - sum(n * widths[k] for k, n in outputs.items() if k != "ch1x1")) < 1:
+            name = max(defaulted, key=lambda k: widths[k], default=None)
+            if name is None or widths[name] == 1:
+                raise ValueError(f"{op}: out_chs={out_chs} is too small for the branches {widths}; "
+                                 "give larger out_chs or explicit widths")
+            widths[name] -= 1
+        widths["ch1x1"] = rest
+    for name, (base, frac) in defaults.items():
+        if name not in widths:
+            widths[name] = max(1, int(widths[base] * frac))
+    total = sum(n * widths[k] for k, n in outputs.items())
+    if total != out_chs:
+        raise ValueError(f"{op}: branch widths {widths} concatenate to {total} channels, not out_chs={out_chs}")
+    return widths
+
+
+def _register(name: str, paper: str):
+    """Register a plan function as both the factory and the cost of ``name``."""
+    def add(plan_fn):
+        def factory(in_chs, out_chs, stride, **options):
+            return build_plan(in_chs, plan_fn(out_chs, **options), stride)
+
+        def cost(in_chs, out_chs, stride, h, w, **options):
+            return plan_cost(in_chs, plan_fn(out_chs, **options), stride, h, w)
+        factory.__doc__ = plan_fn.__doc__
+        register(name, cost, paper)(factory)
+        return plan_fn
+    return add
+
+
+@_register("inception_v1", GOOGLENET)
+def inception_v1(out_chs: int, *, ch1x1=None, ch3x3red=None, ch3x3=None, ch5x5red=None, ch5x5=None,
+                 pool_proj=None, branch3_kernel: int = 5) -> tuple[Branch, ...]:
+    """1x1 | 1x1 -> 3x3 | 1x1 -> 5x5 | 3x3 max pool -> 1x1. ``branch3_kernel=3`` is torchvision's
+    GoogLeNet (it keeps a 3x3 in the "5x5" branch for its weights); 5 is the paper's."""
+    k = check_kernel("inception_v1", branch3_kernel, "branch3_kernel")
+    w = fill_widths("inception_v1", out_chs, dict(ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3, ch5x5red=ch5x5red,
+                                                  ch5x5=ch5x5, pool_proj=pool_proj),
+                    {"ch3x3": ("out", 1 / 2), "ch5x5": ("out", 1 / 8), "pool_proj": ("out", 1 / 8),
+                     "ch3x3red": ("ch3x3", 3 / 4), "ch5x5red": ("ch5x5", 1 / 2)},
+                    {"ch1x1": 1, "ch3x3": 1, "ch5x5": 1, "pool_proj": 1})
+    return (Branch(((w["ch1x1"], (1, 1)),)),
+            Branch(((w["ch3x3red"], (1, 1)), (w["ch3x3"], (3, 3)))),
+            Branch(((w["ch5x5red"], (1, 1)), (w["ch5x5"], (k, k)))),
+            Branch(((w["pool_proj"], (1, 1)),), pool="max"))
+
+
+@_register("inception_v3_a", V3)
+def inception_v3_a(out_chs: int, *, ch1x1=None, ch3x3red=None, ch3x3=None, dblred=None, dbl=None,
+                   pool_proj=None) -> tuple[Branch, ...]:
+    """Figure 5: the 5x5 factorized into two 3x3s. 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 -> 3x3 | avg -> 1x1."""
+    w = fill_widths("inception_v3_a", out_chs, dict(ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3, dblred=dblred,
+                                                    dbl=dbl, pool_proj=pool_proj),
+                    {"ch3x3": ("out", 1 / 4), "dbl": ("out", 3 / 8), "pool_proj": ("out", 1 / 8),
+                     "ch3x3red": ("ch3x3", 3 / 4), "dblred": ("dbl", 2 / 3)},
+                    {"ch1x1": 1, "ch3x3": 1, "dbl": 1, "pool_proj": 1})
+    return (Branch(((w["ch1x1"], (1, 1)),)),
+            Branch(((w["ch3x3red"], (1, 1)), (w["ch3x3"], (3, 3)))),
+            Branch(((w["dblred"], (1, 1)), (w["dbl"], (3, 3)), (w["dbl"], (3, 3)))),
+            Branch(((w["pool_proj"], (1, 1)),), pool="avg"))
+
+
+@_register("inception_v3_b", V3)
+def inception_v3_b(out_chs: int, *, ch1x1=None, ch7x7red=None, ch7x7=None, dblred=None, dbl=None,
+                   pool_proj=None, n: int = 7) -> tuple[Branch, ...]:
+    """Figure 6: n x n factorized into 1xn and nx1 (n = 7 on the 17x17 grid). 1x1 |
+    1x1 -> 1xn -> nx1 | 1x1 -> nx1 -> 1xn -> nx1 -> 1xn | avg -> 1x1 (torchvision's InceptionC order)."""
+    n = check_kernel("inception_v3_b", n, "n")
+    w = fill_widths("inception_v3_b", out_chs, dict(ch1x1=ch1x1, ch7x7red=ch7x7red, ch7x7=ch7x7, dblred=dblred,
+                                                    dbl=dbl, pool_proj=pool_proj),
+                    {"ch7x7": ("out", 1 / 4), "dbl": ("out", 1 / 4), "pool_proj": ("out", 1 / 4),
+                     "ch7x7red": ("ch7x7", 2 / 3), "dblred": ("dbl", 2 / 3)},
+                    {"ch1x1": 1, "ch7x7": 1, "dbl": 1, "pool_proj": 1})
+    r, d = w["ch7x7red"], w["dblred"]
+    return (Branch(((w["ch1x1"], (1, 1)),)),
+            Branch(((r, (1, 1)), (r, (1, n)), (w["ch7x7"], (n, 1)))),
+            Branch(((d, (1, 1)), (d, (n, 1)), (d, (1, n)), (d, (n, 1)), (w["dbl"], (1, n)))),
+            Branch(((w["pool_proj"], (1, 1)),), pool="avg"))
+
+
+@_register("inception_v3_c", V3)
+def inception_v3_c(out_chs: int, *, ch1x1=None, ch3x3red=None, ch3x3=None, dblred=None, dbl=None,
+                   pool_proj=None) -> tuple[Branch, ...]:
+    """Figure 7: the expanded filter bank of the 8x8 grid. 1x1 | 1x1 -> [1x3, 3x1] |
+    1x1 -> 3x3 -> [1x3, 3x1] | avg -> 1x1; ``ch3x3`` and ``dbl`` are the width of each head."""
+    w = fill_widths("inception_v3_c", out_chs, dict(ch1x1=ch1x1, ch3x3red=ch3x3red, ch3x3=ch3x3, dblred=dblred,
+                                                    dbl=dbl, pool_proj=pool_proj),
+                    {"ch3x3": ("out", 3 / 16), "dbl": ("out", 3 / 16), "pool_proj": ("out", 3 / 32),
+                     "ch3x3red": ("ch3x3", 1), "dblred": ("dbl", 7 / 6)},
+                    {"ch1x1": 1, "ch3x3": 2, "dbl": 2, "pool_proj": 1})
+    bank = lambda c: ((c, (1, 3)), (c, (3, 1)))  # noqa: E731
+    return (Branch(((w["ch1x1"], (1, 1)),)),
+            Branch(((w["ch3x3red"], (1, 1)),), heads=bank(w["ch3x3"])),
+            Branch(((w["dblred"], (1, 1)), (w["dbl"], (3, 3))), heads=bank(w["dbl"])),
+            Branch(((w["pool_proj"], (1, 1)),), pool="avg"))
