@@ -102,10 +102,12 @@ class ScaledSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "ScaledSpec":
         if not isinstance(data, dict) or data.get("space", "compound") != "compound" or "base" not in data:
-            raise ValueError(f"compound spec JSON must be an object with 'base', 'alpha', 'beta', 'gamma'; got {data!r}")
+            raise ValueError(f"compound spec JSON must be an object with 'base', 'alpha', 'beta', 'gamma'; "
+                             f"got {data!r}")
         unknown = set(data) - {"space", "base", *_KEYS}
         if unknown:
-            raise ValueError(f"compound spec JSON: unknown field(s) {sorted(unknown)}; accepted: base, {', '.join(_KEYS)}")
+            raise ValueError(f"compound spec JSON: unknown field(s) {sorted(unknown)}; "
+                             f"accepted: base, {', '.join(_KEYS)}")
         if not isinstance(data["base"], str):
             raise ValueError(f"compound spec JSON: 'base' must be a spec string or name, got {data['base']!r}")
         return cls(resolve(data["base"]), **{k: data[k] for k in _KEYS if k in data})

@@ -138,7 +138,8 @@ def _check_run(run_dir, base_text, n_triples):
 
 @pytest.mark.slow
 def test_compound_search_end_to_end_on_ray(shared_data, tmp_path, cache_dir, capsys):
-    args = _search_args(shared_data, tmp_path, cache_dir, str(ROOT / "experiments/compound_scaling.yaml"), TINY_BLOCKS, "ray")
+    experiment = str(ROOT / "experiments/compound_scaling.yaml")
+    args = _search_args(shared_data, tmp_path, cache_dir, experiment, TINY_BLOCKS, "ray")
     assert cli.main(args) == 0
     assert "evaluated 5 coefficient triples (0 failed)" in capsys.readouterr().out
     _check_run(tmp_path / "run", TINY_BLOCKS, 5)
@@ -146,7 +147,8 @@ def test_compound_search_end_to_end_on_ray(shared_data, tmp_path, cache_dir, cap
 
 @pytest.mark.slow
 def test_compound_search_of_a_cell_network_locally(shared_data, tmp_path, cache_dir):
-    args = _search_args(shared_data, tmp_path, cache_dir, str(ROOT / "experiments/compound_scaling_cells.yaml"), TINY_CELLS, "local")
+    experiment = str(ROOT / "experiments/compound_scaling_cells.yaml")
+    args = _search_args(shared_data, tmp_path, cache_dir, experiment, TINY_CELLS, "local")
     args[args.index("space.options.alpha=[1.0,1.2]")] = "space.options.alpha=[1.1,1.2]"
     assert cli.main(args) == 0
     _check_run(tmp_path / "run", TINY_CELLS, 4)
