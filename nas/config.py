@@ -89,7 +89,7 @@ class AshaConfig:
 
     grace_period: int = _positive_int(1)
     reduction_factor: float = field(default=3.0, metadata=_check(lambda v: v > 1, "a number > 1"))
-    max_t: int = _positive_int(100)
+    max_t: Optional[int] = _positive_int(None)  # reports per trial; None: proxy epochs + 1, else 100
 
 
 @dataclass(frozen=True)

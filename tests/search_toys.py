@@ -112,6 +112,31 @@ class ToyHillClimb(Strategy):
         self.best = tuple(state["best"]) if state["best"] else None
 
 
+class FixedList(Strategy):
+    """Proposes the given spec strings in order (then wraps around): a strategy whose order is
+    known, for tests whose outcome depends on it (early stopping)."""
+
+    def __init__(self, space, seed=0, specs=()):
+        self.space, self.specs, self.next_id = space, [space.from_str(s) for s in specs], 0
+
+    def ask(self, n=1):
+        out = []
+        for _ in range(n):
+            spec = self.specs[self.next_id % len(self.specs)]
+            out.append(Candidate(self.next_id, spec, self.space.decisions(spec)))
+            self.next_id += 1
+        return out
+
+    def tell(self, candidate, outcome):
+        pass
+
+    def state_dict(self):
+        return {"next_id": self.next_id}
+
+    def load_state_dict(self, state):
+        self.next_id = state["next_id"]
+
+
 def toy_score(spec: ToySpec) -> float:
     """The 'accuracy' of a toy spec: a pure function, best at width 32, depth 3, swish."""
     return round(0.9 - abs(spec.width - 32) / 100 - abs(spec.depth - 3) / 20
@@ -137,6 +162,14 @@ def faulty(spec, *, report, seed):
     return score(spec, report=report, seed=seed, epochs=1)
 
 
+def where(spec, *, report, seed):
+    """Scores, and records which Ray cluster (GCS address) and process ran the trial."""
+    import ray
+    result = score(spec, report=report, seed=seed, epochs=1)
+    gcs = ray.get_runtime_context().gcs_address if ray.is_initialized() else "no-ray"
+    return Result(result.reward, {**result.metrics, "gcs": gcs, "pid": os.getpid()})
+
+
 def kill_once(spec, *, report, seed, marker_dir):
     """The first attempt at each spec SIGKILLs its own worker process; the retry scores."""
     marker = Path(marker_dir) / spec.to_str().replace(":", "_")
@@ -144,3 +177,25 @@ def kill_once(spec, *, report, seed, marker_dir):
         marker.write_text(str(os.getpid()))
         os.kill(os.getpid(), signal.SIGKILL)
     return score(spec, report=report, seed=seed, epochs=1)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL what is left of a process group this test started (a killed driver's Ray daemons)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def group_alive(pgid: int) -> list[int]:
+    """Pids still in process group ``pgid`` (zombies excluded)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                alive.append(int(entry.name))
+    return alive

@@ -41,6 +41,8 @@ def register(sub) -> None:
     t.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="disable AMP on CUDA")
     p.add_argument("--out", type=Path, default=None, help="output directory (default runs/train/<spec>)")
     p.add_argument("--resume", action="store_true", help="continue from the output directory's checkpoint")
+    from nas.commands.eval import add_fixres_arguments  # FixRes after training (nas.fixres)
+    add_fixres_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -81,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     from search_spaces.catalog import resolve
     from nas.train.full import train_full
 
+    if args.fixres_epochs and args.test_resolution is None:
+        raise ValueError("--fixres-epochs needs --test-resolution")
     if args.spec is None and not (args.resume and args.out):
         raise ValueError("SPEC is required (only `--resume --out DIR` may omit it)")
     out = args.out or _default_out(args.spec)
@@ -100,4 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if record.get("failure"):
         print(f"nas train: training failed: {record['failure']}")
         return 1
+    if args.test_resolution is not None or args.fixres_epochs:
+        from nas.commands.eval import report_fixres
+        report_fixres(out, args)
     return 0

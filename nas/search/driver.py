@@ -94,7 +94,10 @@ class Driver:
             cand = self.pending.pop(0)
             self.store.restart(cand.id, ray_trial_id)
         else:
-            cand = self.strategy.ask(1)[0]
+            asked = self.strategy.ask(1)
+            if not asked:  # a finite strategy (grid) has proposed everything
+                return None
+            cand = asked[0]
             self.store.propose(cand, self.space.to_str(cand.spec), self.strategy.state_dict(),
                                ray_trial_id)
         self.running[cand.id] = cand

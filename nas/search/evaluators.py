@@ -85,4 +85,6 @@ def proxy(config: ExperimentConfig, space: Any) -> ProxyEvaluator:
     data = load_proxy_data(config.data)
     cpus = config.execution.cpus_per_trial if config.execution.backend == "ray" else 0
     threads = max(1, int(cpus)) if cpus else max(1, (config.execution.num_cpus or 1))
-    return ProxyEvaluator(config.evaluation.train, data, config.evaluation.latency, threads)
+    evaluator = ProxyEvaluator(config.evaluation.train, data, config.evaluation.latency, threads)
+    adapt = getattr(space, "adapt_evaluator", None)  # e.g. the scaling space: per-candidate resolution
+    return adapt(evaluator) if adapt is not None else evaluator

@@ -31,6 +31,7 @@ SPACES = {
     "cell": "search_spaces.cell_space:CellSpace",
     "block": "search_spaces.block_space:BlockSpace",
     "nasbench201": "search_spaces.nasbench201:NB201Space",
+    "compound": "nas.compound_search:ScalingSpace",
 }
 
 

@@ -25,7 +25,14 @@ def connect(config: ExperimentConfig) -> bool:
         return False
     ex = config.execution
     if ex.address:
-        ray.init(address=ex.address, log_to_driver=False, logging_level=logging.WARNING)
+        try:
+            ray.init(address=ex.address, log_to_driver=False, logging_level=logging.WARNING)
+        except ConnectionError as err:
+            raise ValueError(
+                f"config key 'execution.address': cannot join the Ray cluster at {ex.address!r} "
+                f"({err}). Ray clusters use token authentication by default: set "
+                "RAY_AUTH_MODE=token and make the cluster's token available (~/.ray/auth_token or "
+                "RAY_AUTH_TOKEN)") from None
     else:
         ray.init(num_cpus=ex.num_cpus, num_gpus=ex.num_gpus, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.WARNING)
@@ -49,9 +56,13 @@ def scheduler(config: ExperimentConfig):
         return None
     from ray.tune.schedulers import ASHAScheduler
     a = config.execution.asha
+    # A trial reports once per epoch and once more with its outcome; max_t must leave room for
+    # that last report, or finished trials would be cut at their final epoch.
+    max_t = a.max_t or ((config.evaluation.train.epochs if config.evaluation.kind == "proxy"
+                         else 99) + 1)
     return ASHAScheduler(metric=METRIC, mode="max", time_attr="training_iteration",
                          grace_period=a.grace_period, reduction_factor=a.reduction_factor,
-                         max_t=a.max_t)
+                         max_t=max_t)
 
 
 # Tune's own reporting duplicates ours: per-result CSV/JSON/TensorBoard loggers (the run store
