@@ -10,17 +10,30 @@ and no padded copy beyond one ``F.pad`` of the batch. All randomness comes from 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Sequence, Union
 
 import torch
 import torch.nn.functional as F
 
 
-def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    """uint8 NCHW -> float32 ``(x / 255 - mean) / std``, fused into one multiply-add."""
-    std_t = torch.tensor(std, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
-    mean_t = torch.tensor(mean, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
-    return torch.addcmul(-mean_t / std_t, images.float(), 1.0 / (255.0 * std_t))
+Stats = Union[Sequence[float], torch.Tensor]
+
+
+def normalizer(mean: Stats, std: Stats, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(scale, shift) of shape (1, C, 1, 1) on ``device`` such that ``x * scale + shift`` equals
+    ``(x / 255 - mean) / std``. Build once per run: a host list copied to a GPU every step would
+    cost a synchronisation each time."""
+    std_t = torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    mean_t = torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    return (1.0 / (255.0 * std_t)).to(device), (-mean_t / std_t).to(device)
+
+
+def normalize(images: torch.Tensor, mean: Stats, std: Stats,
+              stats: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """uint8 NCHW -> float32 ``(x / 255 - mean) / std``, one fused multiply-add; pass ``stats``
+    from ``normalizer`` in loops."""
+    scale, shift = stats if stats is not None else normalizer(mean, std, images.device)
+    return torch.addcmul(shift, images.float(), scale)
 
 
 @dataclass(frozen=True)
@@ -36,10 +49,10 @@ class Augment:
         if self.crop_padding < 0 or self.cutout < 0:
             raise ValueError(f"crop_padding and cutout must be >= 0, got {self.crop_padding}, {self.cutout}")
 
-    def __call__(self, images: torch.Tensor, generator: torch.Generator,
-                 mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    def __call__(self, images: torch.Tensor, generator: torch.Generator, mean: Stats, std: Stats,
+                 stats: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         x = self.crop_flip(images, generator)
-        x = normalize(x, mean, std)
+        x = normalize(x, mean, std, stats)
         if self.cutout:
             x = x * self.cutout_mask(x.shape[0], x.shape[-2], x.shape[-1], generator, x.device)
         return x

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 import cells
-from nas.data.augment import normalize
+from nas.data.augment import normalize, normalizer
 from nas.data.tensors import ImageTensors, ProxyData
 from nas.train.checkpoint import Checkpointer, check_compatible
 from nas.train.config import TrainConfig, lr_at
@@ -103,8 +103,9 @@ def evaluate_model(model: nn.Module, data: ImageTensors, batch_size: int = 512,
     model.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
+    stats = normalizer(data.mean, data.std, device)
     for start in range(0, len(data), batch_size):
-        x = normalize(data.images[start:start + batch_size], data.mean, data.std)
+        x = normalize(data.images[start:start + batch_size], data.mean, data.std, stats)
         if device.type == "cuda" and config.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y = data.labels[start:start + batch_size]
@@ -134,6 +135,7 @@ class _Run:
         self.generator = torch.Generator(device=device).manual_seed(data_seed)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
         self.augment = config.augment
+        self.stats = normalizer(data.train.mean, data.train.std, device)
         n = len(data.train)
         self.batch_size = min(config.batch_size, n)
         self.steps_per_epoch = max(1, n // self.batch_size)  # drop the ragged last batch (BN)
@@ -201,7 +203,7 @@ class _Run:
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         for i in range(self.steps_per_epoch):
             idx = order[i * self.batch_size:(i + 1) * self.batch_size]
-            x = self.augment(train.images[idx], self.generator, train.mean, train.std)
+            x = self.augment(train.images[idx], self.generator, train.mean, train.std, self.stats)
             if self.device.type == "cuda" and cfg.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             y = train.labels[idx]
