@@ -90,7 +90,14 @@ def test_overrides_do_not_touch_the_input():
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.name)
-def test_shipped_experiments_load(path):
+def test_shipped_experiments_load_and_plan(path, tmp_path):
+    """Every shipped experiment parses, and its space and strategy build (no data is loaded)."""
+    from nas.search.plan import make_space, make_strategy
     config = load_config(path)
     assert config.budget.trials >= 1
     assert path.read_text().lstrip().startswith("#"), "each experiment opens with a comment header"
+    space = make_space(config)
+    strategy = make_strategy(config, space, 0, tmp_path)
+    (candidate,) = strategy.ask(1)
+    space.validate(candidate.spec)
+    assert space.from_str(space.to_str(candidate.spec)) == candidate.spec

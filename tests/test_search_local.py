@@ -73,6 +73,24 @@ def test_raising_and_diverging_candidates_fail_and_budget_completes(tmp_path):
     assert all(r[3] is not None for r in rows if r[2] == "done")
 
 
+def test_progress_line_per_change_off_a_terminal_and_in_place_on_one():
+    import io
+    from nas.search.progress import Snapshot
+    out = io.StringIO()
+    progress = Progress(out, tty=False)
+    snap = Snapshot(done=3, running=2, failed=1, budget=8, elapsed_s=3725.0, best_reward=0.4321,
+                    event="trial 5 done: 0.4321")
+    progress.update(snap)
+    progress.update(snap)  # no change, no line
+    progress.update(Snapshot(4, 1, 1, 8, 3726.0, 0.4321))
+    lines = out.getvalue().splitlines()
+    assert lines == ["[1:02:05] 4/8 finished (3 ok, 1 failed), 2 running, best 0.4321 | trial 5 done: "
+                     "0.4321", "[1:02:06] 5/8 finished (4 ok, 1 failed), 1 running, best 0.4321"]
+    tty = io.StringIO()
+    Progress(tty, tty=True).update(snap)
+    assert tty.getvalue().startswith("\r\x1b[2K[1:02:05]") and "\n" not in tty.getvalue()
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     path = toy_config(tmp_path)
     assert cli.main(["search", str(path), "budget.trials=zero"]) == 2

@@ -75,3 +75,15 @@ def test_time_budget_stops_asking(tmp_path):
     with RunStore(tmp_path / "trials.sqlite") as store:
         driver = Driver(space, ToyHillClimb(space), store, tmp_path, trials=100, time_s=1e-9)
         assert driver.next_candidate() is None
+
+
+def test_an_exhausted_strategy_ends_the_search(tmp_path):
+    from nas.strategies.grid import GridSearch
+    space = ToySpace(widths=(8, 16), depths=(1,))
+    with RunStore(tmp_path / "trials.sqlite") as store:
+        driver = Driver(space, GridSearch(space, 0), store, tmp_path, trials=10)
+        seen = []
+        while (cand := driver.next_candidate()) is not None:
+            seen.append(space.to_str(cand.spec))
+            driver.complete(cand.id, Result(toy_score(cand.spec)))
+        assert len(seen) == 4 == len(set(seen)) and store.counts()["done"] == 4

@@ -1,6 +1,7 @@
 """``nas search``: run an architecture search from an experiment YAML.
 
-    nas search experiments/quickstart.yaml budget.trials=8 data.root=../shared/data/cifar10-jpeg.tar.gz
+    nas search experiments/quickstart.yaml data.dataset=../shared/data/cifar10-jpeg.tar.gz
+    nas search experiments/cifar10_nasnet_rl.yaml strategy.seed=3 budget.trials=64 --address HOST:PORT
     nas search --resume runs/quickstart-20250101-120000
 """
 from __future__ import annotations
@@ -9,25 +10,48 @@ import argparse
 
 from nas.config import load_config
 
+_OPTIONS = (("--resume", dict(metavar="RUN_DIR", help="continue a stopped or killed search")),
+            ("--address", dict(help="join this Ray cluster (host:port) instead of starting Ray")),
+            ("--run-dir", dict(help="where to write the run (default: <output>/<name>-<time>)")),
+            ("--backend", dict(choices=("ray", "local"), help="override execution.backend")),
+            ("--quiet", dict(action="store_true", default=None, help="no progress output")))
+
+
+def _add_options(parser: argparse.ArgumentParser) -> None:
+    for flag, kwargs in _OPTIONS:
+        parser.add_argument(flag, **kwargs)
+
 
 def register(sub) -> None:
     p = sub.add_parser("search", help="run an architecture search from an experiment YAML",
                        description="Run an architecture search. Arguments after the experiment file "
-                                   "are dotted overrides, e.g. strategy.seed=3 budget.trials=64.")
-    p.add_argument("items", nargs="*", metavar="EXPERIMENT.yaml | KEY=VALUE",
+                                   "are dotted overrides, e.g. strategy.seed=3 budget.trials=64; "
+                                   "options may come before or after them.")
+    _add_options(p)
+    p.add_argument("items", nargs=argparse.REMAINDER, metavar="EXPERIMENT.yaml [KEY=VALUE ...]",
                    help="the experiment file, then overrides")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or killed search")
-    p.add_argument("--address", help="join this Ray cluster (host:port) instead of starting Ray")
-    p.add_argument("--run-dir", help="where to write the run (default: <output>/<name>-<time>)")
-    p.add_argument("--backend", choices=("ray", "local"), help="override execution.backend")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
+
+
+def _merge_late_options(args: argparse.Namespace) -> argparse.Namespace:
+    """Options written after the experiment file (``nas search exp.yaml --quiet a=b``)."""
+    late = argparse.ArgumentParser(prog="nas search")
+    _add_options(late)
+    late.add_argument("items", nargs="*")
+    parsed = late.parse_intermixed_args(args.items)
+    for flag, _ in _OPTIONS:
+        name = flag.lstrip("-").replace("-", "_")
+        if getattr(parsed, name) is not None:
+            setattr(args, name, getattr(parsed, name))
+    args.items = parsed.items
+    return args
 
 
 def run(args: argparse.Namespace) -> int:
     from nas.search import resume_config, search
     from nas.search.progress import Progress
 
+    args = _merge_late_options(args)
     paths = [i for i in args.items if "=" not in i]
     overrides = [i for i in args.items if "=" in i]
     if args.address:

@@ -65,6 +65,7 @@ class Driver:
         self.pending: list[Candidate] = [self._candidate(r) for r in store.trials(["running"])]
         self.running: dict[int, Candidate] = {}
         self.proposed: list[str] = []  # spec strings handed out this session, in order
+        self.exhausted = False
         self._event("resumed" if state is not None else "started")
 
     def _candidate(self, record: TrialRecord) -> Candidate:
@@ -94,8 +95,9 @@ class Driver:
             cand = self.pending.pop(0)
             self.store.restart(cand.id, ray_trial_id)
         else:
-            asked = self.strategy.ask(1)
-            if not asked:  # a finite strategy (grid) has proposed everything
+            asked = [] if self.exhausted else self.strategy.ask(1)
+            if not asked:  # e.g. a grid with every point proposed: the search ends early
+                self.exhausted = True
                 return None
             cand = asked[0]
             self.store.propose(cand, self.space.to_str(cand.spec), self.strategy.state_dict(),

@@ -18,11 +18,6 @@ from nas.config import ExperimentConfig
 from nas.search.trainable import TrialJob
 from nas.strategies.base import Strategy
 
-# Strategies whose constructors take the seed as a keyword, until the registry lists them.
-CONTROLLERS = {
-    "rl": "nas.strategies.controller:RNNController",
-    "mnasnet": "nas.strategies.mnasnet:MnasNetController",
-}
 # Strategies keeping their history in an Optuna storage: by default a SQLite file in the run dir.
 OPTUNA = ("optuna", "tpe", "nsga2")
 
@@ -103,17 +98,15 @@ def make_strategy(config: ExperimentConfig, space: Any, seed: int, run_dir: Path
     registry = _registry()
     if name in OPTUNA and "storage" not in options and run_dir is not None:
         options["storage"] = f"sqlite:///{Path(run_dir).resolve() / 'optuna.sqlite'}"
-    if name in registry or (name in CONTROLLERS) or ":" in name:
-        target = registry.get(name) or CONTROLLERS.get(name) or name
-        factory = import_path(target, "strategy.name")
-        keyword_seed = name in CONTROLLERS and name not in registry
-        fixed = {"seed": seed} if keyword_seed or ":" in name else {}
-        args = (space,) if fixed else (space, seed)
-        strategy = call_with_options(factory, options, "strategy.options", *args, **fixed)
-    else:
-        known = sorted(set(registry) | set(CONTROLLERS))
+    if name not in registry and ":" not in name:
         raise ValueError(f"config key 'strategy.name': bad value {name!r}; accepted: "
-                         f"{', '.join(known)} or 'package.module:attribute'")
+                         f"{', '.join(sorted(registry))} or 'package.module:attribute'")
+    # Registered factories take (space, seed, **options); custom ones (space, *, seed, ...).
+    factory = import_path(registry.get(name, name), "strategy.name")
+    if name in registry:
+        strategy = call_with_options(factory, options, "strategy.options", space, seed)
+    else:
+        strategy = call_with_options(factory, options, "strategy.options", space, seed=seed)
     if not isinstance(strategy, Strategy):
         raise TypeError(f"config key 'strategy.name': {name!r} built a {type(strategy).__name__}, "
                         "not a nas.strategies.Strategy")

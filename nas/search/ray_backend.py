@@ -105,6 +105,11 @@ def run_ray(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path,
             ray.shutdown()
 
 
+def _trial_name(trial) -> str:
+    """Tune's default names embed the config (a whole spec string); the candidate id is enough."""
+    return f"candidate-{trial.config.get('candidate', 'x')}-{trial.trial_id}"
+
+
 def _fit(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, session: int) -> None:
     from ray import tune
     ex = config.execution
@@ -117,7 +122,9 @@ def _fit(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, se
         tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler(config),
                                     num_samples=driver.remaining(),
                                     max_concurrent_trials=ex.max_concurrent,
-                                    reuse_actors=ex.reuse_actors),
+                                    reuse_actors=ex.reuse_actors,
+                                    trial_name_creator=_trial_name,
+                                    trial_dirname_creator=_trial_name),
         run_config=tune.RunConfig(name=f"session-{session}", storage_path=str(run_dir / "ray"),
                                   failure_config=tune.FailureConfig(max_failures=ex.max_failures),
                                   verbose=0, callbacks=[watcher]))

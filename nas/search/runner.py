@@ -18,7 +18,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Sequence
@@ -90,10 +90,24 @@ def resume_config(run_dir: str | Path, overrides: Sequence[str] = ()) -> Experim
     return build(ExperimentConfig, apply_overrides(yaml.safe_load(path.read_text()), overrides))
 
 
+def resolve_paths(config: ExperimentConfig) -> ExperimentConfig:
+    """Relative data and table paths made absolute, so ``--resume`` works from any directory."""
+    from nas.data.cifar import CIFAR
+    data, tab = config.data, config.evaluation.tabular
+    if data.dataset in CIFAR:  # a torchvision dataset name; its files live under root
+        data = replace(data, root=str(Path(data.root).expanduser().resolve()))
+    elif Path(data.dataset).expanduser().exists():
+        data = replace(data, dataset=str(Path(data.dataset).expanduser().resolve()))
+    if Path(tab.table).expanduser().is_file():
+        tab = replace(tab, table=str(Path(tab.table).expanduser().resolve()))
+    return replace(config, data=data, evaluation=replace(config.evaluation, tabular=tab))
+
+
 def search(config: ExperimentConfig, run_dir: str | Path | None = None, resume: bool = False,
            progress: Progress | None = None) -> SearchSummary:
     """Run (or, with ``resume``, continue) a search; returns when the budget is spent."""
     start = time.perf_counter()
+    config = resolve_paths(config)
     run_dir = Path(run_dir).resolve() if resume else choose_run_dir(config, run_dir)
     plan = make_plan(config, run_dir)  # every name and option checked before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
