@@ -61,6 +61,21 @@ def test_same_config_and_seed_same_proposals(tmp_path):
     assert (a.run_dir / "config.yaml").is_file() and (a.run_dir / "environment.json").is_file()
 
 
+def test_latest_link_follows_the_newest_run_and_spares_a_real_folder(tmp_path):
+    config = load_config(toy_config(tmp_path, budget={"trials": 2}))
+    quiet = Progress(enabled=False)
+    first = search(config, progress=quiet).run_dir
+    latest = tmp_path / "runs" / "latest"
+    assert latest.resolve() == first
+    second = search(config, progress=quiet).run_dir
+    assert second != first and latest.resolve() == second
+    assert (latest / "trials.sqlite").is_file()
+    latest.unlink()
+    latest.mkdir()  # a user's own folder of that name is never replaced
+    search(config, progress=quiet)
+    assert latest.is_dir() and not latest.is_symlink()
+
+
 def test_raising_and_diverging_candidates_fail_and_budget_completes(tmp_path):
     config = load_config(toy_config(tmp_path), ["evaluation.function=search_toys:faulty",
                                                 "budget.trials=12", "space.options.widths=[8, 32, 64]"])

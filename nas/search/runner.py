@@ -81,6 +81,18 @@ def choose_run_dir(config: ExperimentConfig, run_dir: str | Path | None) -> Path
     return run_dir
 
 
+def link_latest(run_dir: Path) -> None:
+    """Point ``<parent>/latest`` at the newest run so ``nas report runs/latest`` needs no name.
+    A real file or folder called ``latest`` is left alone."""
+    link = run_dir.parent / "latest"
+    if link.exists() and not link.is_symlink():
+        return
+    tmp = run_dir.parent / f".latest-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_dir.name, target_is_directory=True)
+    os.replace(tmp, link)  # atomic: a concurrent reader sees the old or the new run, never none
+
+
 def resume_config(run_dir: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
     """The saved config of a run, with optional overrides (e.g. a larger ``budget.trials``)."""
     path = Path(run_dir) / "config.yaml"
@@ -111,6 +123,8 @@ def search(config: ExperimentConfig, run_dir: str | Path | None = None, resume: 
     run_dir = Path(run_dir).resolve() if resume else choose_run_dir(config, run_dir)
     plan = make_plan(config, run_dir)  # every name and option checked before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        link_latest(run_dir)
     (run_dir / "config.yaml").write_text(dump_config(config))
     env = environment()
     sessions_file = run_dir / "environment.json"
