@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,3 +33,19 @@ def shared_data() -> Path:
     if path is None:
         pytest.skip("shared/data not found beside the repository (set NAS_SHARED_DATA)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """Tests may pin torch's intra-op threads (see ``one_thread``); never let that leak."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: tiny tensors gain nothing from more on a shared 2-core machine (they
+    lose ~4x to synchronisation), and CPU training results are then bitwise reproducible."""
+    torch.set_num_threads(1)
+    yield

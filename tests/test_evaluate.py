@@ -17,12 +17,7 @@ SMALL_CELL = ("cell:normal=conv_3x3@0+skip_connect@1,conv_3x3@1+skip_connect@2;"
               "wiring=darts;classes=10;res=32;stem_mult=3")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

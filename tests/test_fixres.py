@@ -21,23 +21,23 @@ from search_spaces.catalog import resolve, space_for
 NET = "blocks:stem_c16,cn_r1_k3_s1_c16,cn_r1_k3_s2_c32,cn_r1_k3_s2_c64,head_c64,classes10,res48"
 
 
-@pytest.fixture(scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two shared cores: one thread each is fastest
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
-def trained(shared_data, tmp_path_factory, one_thread):
-    """A `nas train` output directory: 4 epochs on the Tiny-ImageNet set at 48 px."""
+def trained(shared_data, tmp_path_factory):
+    """A `nas train` output directory: 4 epochs on the Tiny-ImageNet set at 48 px (one thread:
+    see conftest's ``one_thread``; restored afterwards)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("fixres") / "run"
     data = DataConfig(dataset=str(shared_data / "tiny-imagenet-10cls.tar.gz"), resolution=48, load_test=True,
                       cache_dir=str(out.parent / "cache"))
     config = TrainConfig(epochs=4, batch_size=64, lr=0.1, seed=1)
-    with open(out.parent / "log.txt", "w") as log:
-        record = train_full(resolve(NET), data, config, out, stream=log)
+    try:
+        with open(out.parent / "log.txt", "w") as log:
+            record = train_full(resolve(NET), data, config, out, stream=log)
+    finally:
+        torch.set_num_threads(before)
     assert record["failure"] is None and 0.1 < record["test_acc"] <= 1.0  # learnt something beyond chance
     return out
 

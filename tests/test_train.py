@@ -14,13 +14,7 @@ from nas.train import Checkpointer, TrainConfig, lr_at, train
 from nas.train.trainer import derived_seeds
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # One thread: bitwise-reproducible and robust when the 2 cores are shared.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
