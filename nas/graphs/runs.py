@@ -54,7 +54,7 @@ def top_specs(run_dir: Path, k: int) -> list[tuple[str, Any]]:
         spec = rec["spec"]
         spec = catalog.resolve(spec) if isinstance(spec, str) else _from_dict(spec, run_dir)
         reward = f", reward {rec['reward']:.4g}" if isinstance(rec.get("reward"), (int, float)) else ""
-        out.append((f"{run_dir.name} rank {rank}{reward}", spec))
+        out.append((f"{run_dir.resolve().name} rank {rank}{reward}", spec))
     return out
 
 
