@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from nas.strategies.base import Candidate, Failure, Result
-from nas.strategies.controller import ControllerConfig, RNNController
+from nas.strategies.controller import ControllerConfig, RNNController, pack_tensor, unpack_tensor
 from search_spaces.nasbench201 import NB201Space
 from search_spaces.nasbench201_table import NB201Table
 
@@ -89,6 +89,35 @@ def test_state_dict_mid_search_continues_exactly(table, algorithm):
     assert original.updates == resumed.updates == 11
     for (name, p), q in zip(original.policy.state_dict().items(), resumed.policy.state_dict().values()):
         assert torch.equal(p, q), name
+
+
+def test_checkpoint_tensors_are_packed_bitwise_exact(table):
+    for tensor in (torch.randn(3, 4, generator=torch.Generator().manual_seed(0)),
+                   torch.tensor(7.0), torch.tensor([[1e-30, -0.0, float("inf")]], dtype=torch.float64),
+                   torch.arange(6, dtype=torch.int64).reshape(2, 3).t()):
+        back = unpack_tensor(json.loads(json.dumps(pack_tensor(tensor))), "t")
+        assert back.dtype == tensor.dtype and back.shape == tensor.shape
+        assert back.numpy().tobytes() == tensor.contiguous().numpy().tobytes()
+    assert pack_tensor(torch.tensor([1.0]))["data"] == "AACAPw=="   # little-endian float32 bytes
+    with pytest.raises(TypeError, match="dtype torch.bool"):
+        pack_tensor(torch.tensor([True]))
+    with pytest.raises(ValueError, match=r"policy.start: 3 values do not fill shape \[2, 2\]"):
+        unpack_tensor({"dtype": "float32", "shape": [2, 2], "data": "AAAAAAAAAAAAAAAA"}, "policy.start")
+    with pytest.raises(ValueError, match="optimizer.0.step: expected a packed tensor .* got 'float16'"):
+        unpack_tensor({"dtype": "float16", "shape": [], "data": ""}, "optimizer.0.step")
+
+    ctrl = RNNController(NB201Space(), seed=5, batch_size=4)
+    drive(ctrl, table, 3)
+    state = ctrl.state_dict()
+    legacy = json.loads(json.dumps(state))   # the float-list form earlier versions wrote
+    legacy["policy"] = {k: unpack_tensor(v, k).tolist() for k, v in legacy["policy"].items()}
+    legacy["optimizer"] = {i: {k: unpack_tensor(v, k).tolist() for k, v in s.items()}
+                           for i, s in legacy["optimizer"].items()}
+    assert len(json.dumps(state)) * 3 < len(json.dumps(legacy))
+    resumed = [RNNController(NB201Space(), seed=9, batch_size=4) for _ in range(2)]
+    resumed[0].load_state_dict(json.loads(json.dumps(state)))
+    resumed[1].load_state_dict(legacy)
+    assert drive(resumed[0], table, 4) == drive(resumed[1], table, 4) == drive(ctrl, table, 4)
 
 
 def test_out_of_order_tells_update_in_arrival_order(table):

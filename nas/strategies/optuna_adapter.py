@@ -14,9 +14,25 @@ attributes), so the same seed and history give the same asks, before or after a 
 price: a fresh sampler re-derives the search space from the stored trials at every ask (O(trials),
 about 20 ms at 200 NSGA-II trials), negligible next to training a candidate.
 Candidate ids are the Optuna trial numbers. Failures are told as ``TrialState.FAIL``.
+
+Crash windows. Optuna's storage is written by ``study.ask``/``study.tell`` before the caller can
+checkpoint ``state_dict`` (the search driver commits it with its own trial record), so a process
+killed in between leaves a checkpoint one step behind the study. ``load_state_dict`` reconciles:
+
+* killed after a tell: the checkpoint still lists the trial as pending but the study has it
+  COMPLETE/FAIL. It stays pending here (the driver re-runs it as "was running" and tells again);
+  that second tell leaves the study as it is (a finished Optuna trial cannot change) and warns if
+  its outcome differs from the recorded one. The tell does not draw from our generator, so the
+  following asks are exactly those of an uninterrupted run.
+* killed after an ask: the study has a RUNNING trial the checkpoint never saw. The next ask adopts
+  it instead of creating a new trial: it draws the same sampler seed the lost ask drew and returns
+  the trial's stored parameters (any not yet suggested are sampled now), so no trial is orphaned
+  and, when the lost ask had suggested everything, ids and asks match an uninterrupted run.
+This assumes the adapter is the only process asking in its study (the study name is per run).
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import optuna
@@ -49,6 +65,16 @@ def _choices(dim) -> list:
     return list(range(len(dim.choices)))
 
 
+def _adopt(study: optuna.Study, trial_id: int) -> optuna.Trial:
+    """What ``study.ask`` does, on a RUNNING trial that is already stored: drop the study's cached
+    trial list (as ``ask`` does, so the sampler sees the same history), then build the Trial, which
+    runs the sampler's ``before_trial``; suggested parameters are read back, the rest sampled."""
+    cache = getattr(study, "_thread_local", None)
+    if cache is not None and hasattr(cache, "cached_all_trials"):
+        cache.cached_all_trials = None
+    return optuna.Trial(study, trial_id)
+
+
 class OptunaStrategy(Strategy):
     kind = "optuna"
 
@@ -70,6 +96,8 @@ class OptunaStrategy(Strategy):
         self.rng = new_rng(seed)
         self.dims = [(d.name, _choices(d)) for d in space.dimensions()]
         self.pending: set[int] = set()
+        self._finished: dict[int, optuna.trial.FrozenTrial] = {}  # pending here, told in the study
+        self._orphans: list[int] = []  # trial ids asked in the study after the loaded checkpoint
         self._study: optuna.Study | None = None  # created or attached lazily (see load_state_dict)
 
     def _make_sampler(self) -> optuna.samplers.BaseSampler:
@@ -92,7 +120,7 @@ class OptunaStrategy(Strategy):
         for _ in range(check_n(n)):
             study = self.study
             study.sampler = self._make_sampler()
-            trial = study.ask()
+            trial = _adopt(study, self._orphans.pop(0)) if self._orphans else study.ask()
             decisions = tuple(choices.index(trial.suggest_categorical(name, choices))
                               for name, choices in self.dims)
             self.pending.add(trial.number)
@@ -115,12 +143,23 @@ class OptunaStrategy(Strategy):
         outcome = check_outcome(outcome)
         if not isinstance(candidate, Candidate) or candidate.id not in self.pending:
             raise ValueError(f"tell: candidate {getattr(candidate, 'id', candidate)!r} is not pending")
-        if isinstance(outcome, Failure):
+        values = None if isinstance(outcome, Failure) else self._values(outcome)
+        if candidate.id in self._finished:
+            self._check_retold(self._finished.pop(candidate.id), values)
+        elif values is None:
             self.study.tell(candidate.id, state=TrialState.FAIL)
         else:
-            values = self._values(outcome)
             self.study.tell(candidate.id, values[0] if len(values) == 1 else values)
         self.pending.discard(candidate.id)
+
+    @staticmethod
+    def _check_retold(trial: optuna.trial.FrozenTrial, values: list[float] | None) -> None:
+        """A re-run's tell of a trial the study finished before a crash: the study keeps its record."""
+        recorded = None if trial.state == TrialState.FAIL else list(trial.values)
+        if recorded != values:
+            warnings.warn(f"trial {trial.number} was finished in the Optuna study before the restart "
+                          f"with {trial.state.name} {recorded}; the re-run's values {values} are not "
+                          "recorded there", RuntimeWarning, stacklevel=3)
 
     def trials(self) -> list[optuna.trial.FrozenTrial]:
         return self.study.get_trials(deepcopy=False)
@@ -144,13 +183,20 @@ class OptunaStrategy(Strategy):
             study = optuna.load_study(study_name=state["study_name"], storage=state["storage"])
         except KeyError:
             raise ValueError(f"study {state['study_name']!r} not found in {state['storage']}") from None
-        running = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-        missing = set(state["pending"]) - running
+        pending = set(int(n) for n in state["pending"])
+        trials = study.get_trials(deepcopy=False)
+        running = {t.number: t for t in trials if t.state == TrialState.RUNNING}
+        finished = {t.number: t for t in trials if t.number in pending
+                    and t.state in (TrialState.COMPLETE, TrialState.FAIL)}
+        missing = pending - set(running) - set(finished)
         if missing:
-            raise ValueError(f"pending trials {sorted(missing)} are no longer running in study {state['study_name']!r}")
+            raise ValueError(f"pending trials {sorted(missing)} are neither running nor finished in "
+                             f"study {state['study_name']!r}")
         self.storage, self.study_name, self._study = state["storage"], state["study_name"], study
         self.rng = restore_rng(state["rng"])
-        self.pending = set(int(n) for n in state["pending"])
+        self.pending, self._finished = pending, finished
+        # Running trials the checkpoint never saw: asks whose checkpoint was lost, oldest first.
+        self._orphans = [t._trial_id for n, t in sorted(running.items()) if n not in pending]
 
 
 def tpe(space, seed: int = 0, **options: Any) -> OptunaStrategy:
