@@ -37,6 +37,22 @@ def test_propose_finish_round_trip(tmp_path):
         assert [r.spec for r in again.trials(["done"])] == [space.to_str(a.spec)]
 
 
+def test_top_ranks_finished_rewards_with_ties_to_the_earliest(tmp_path):
+    space = ToySpace()
+    strategy = ToyHillClimb(space, seed=2)
+    rewards = [0.3, 0.7, None, 0.7, 0.1, 0.9]  # None: a failure, never ranked
+    with RunStore(tmp_path / "trials.sqlite") as store:
+        cands = strategy.ask(len(rewards) + 1)  # the last stays running: never ranked
+        for cand in cands:
+            store.propose(cand, space.to_str(cand.spec), {}, None)
+        for cand, reward in zip(cands, rewards):
+            store.finish(cand.id, Failure("x") if reward is None else Result(reward), {}, 1.0)
+        top = store.top(3)
+        assert [(r.candidate_id, r.reward) for r in top] == [
+            (cands[5].id, 0.9), (cands[1].id, 0.7), (cands[3].id, 0.7)]
+        assert len(store.top(10)) == 5
+
+
 def test_checked_turns_divergence_into_failure():
     assert checked(0.7) == Result(0.7)
     assert isinstance(checked(Result(float("nan"))), Failure)

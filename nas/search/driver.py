@@ -128,8 +128,7 @@ class Driver:
     # -- outputs -----------------------------------------------------------------------------
 
     def best(self, k: int = TOP_K) -> list[TrialRecord]:
-        scored = [r for r in self.store.trials(["done", "stopped"]) if r.reward is not None]
-        return sorted(scored, key=lambda r: (-r.reward, r.seq))[:k]
+        return self.store.top(k)
 
     def _write_best(self) -> None:
         write_json(self.run_dir / "best.json", [

@@ -163,12 +163,20 @@ class RunStore:
         return self.meta("strategy_state")
 
     def trials(self, statuses: Iterable[str] = STATUSES) -> list[TrialRecord]:
+        return self._select(statuses, "ORDER BY seq")
+
+    def top(self, k: int, statuses: Iterable[str] = ("done", "stopped")) -> list[TrialRecord]:
+        """The ``k`` highest rewards (earliest first among ties), sorted by SQLite: the driver asks
+        after every event, so this must not read the whole table each time."""
+        return self._select(statuses, "AND reward IS NOT NULL ORDER BY reward DESC, seq LIMIT ?", (k,))
+
+    def _select(self, statuses: Iterable[str], tail: str, args: tuple = ()) -> list[TrialRecord]:
         statuses = tuple(statuses)
         marks = ", ".join("?" * len(statuses))
         rows = self.conn.execute(
             "SELECT seq, candidate_id, spec, decisions, status, reward, metrics, reason, "
             f"ray_trial_id, attempts, proposed_at, finished_at, elapsed_s FROM trials "
-            f"WHERE status IN ({marks}) ORDER BY seq", statuses).fetchall()
+            f"WHERE status IN ({marks}) {tail}", statuses + args).fetchall()
         return [TrialRecord(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5],
                             json.loads(r[6]), *r[7:]) for r in rows]
 
