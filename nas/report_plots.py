@@ -43,6 +43,11 @@ def progress_plot(x: Sequence[float], rewards: Sequence[float | None], xlabel: s
                                                           [0.0])), marker="x", color="tab:red",
                    s=18, label="failed")
     ax.step(x, best_so_far(rewards), where="post", color="tab:orange", lw=2, label="best so far")
+    return _finish(plt, fig, ax, xlabel, title, path)
+
+
+def _finish(plt, fig, ax, xlabel: str, title: str, path: Path) -> Path:
+    """Axes labels, grid and legend shared by every report plot; saves and frees the figure."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel("reward")
     ax.set_title(title)
@@ -65,12 +70,4 @@ def pareto_plot(cost: Sequence[float], rewards: Sequence[float], front: Sequence
             label="Pareto front")
     if np.all(cost > 0) and cost.max() / max(cost.min(), 1e-12) > 20:
         ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("reward")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(plt, fig, ax, xlabel, title, path)

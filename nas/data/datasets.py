@@ -7,7 +7,7 @@ cache, so the second run with the same key reads one file instead of thousands o
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from nas.data.cache import cached_tensors, resolve_cache_dir
 from nas.data.cifar import CIFAR, load_cifar
 from nas.data.folder import load_folder
 from nas.data.tensors import ImageTensors, ProxyData, channel_stats, stratified_split
+from nas.fields import from_known_fields
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,7 @@ class DataConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DataConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown data option(s) {unknown}; accepted: {sorted(known)}")
-        return cls(**data)
+        return from_known_fields(cls, data, "data")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

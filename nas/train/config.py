@@ -9,10 +9,11 @@ auxiliary head weighted 0.4 when enabled.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from nas.data.augment import Augment
+from nas.fields import from_known_fields
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown train option(s) {unknown}; accepted: {sorted(known)}")
-        return cls(**data)
+        return from_known_fields(cls, data, "train")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
