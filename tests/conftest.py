@@ -49,3 +49,14 @@ def one_thread():
     lose ~4x to synchronisation), and CPU training results are then bitwise reproducible."""
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture(scope="session")
+def tiny_imagenet(shared_data, tmp_path_factory):
+    """200 real Tiny-ImageNet images (10 classes) at 16x16: 160 train, 40 validation, decoded once
+    per session for the trainer and evaluation tests."""
+    from nas.data import DataConfig, load_proxy_data
+
+    cfg = DataConfig(dataset=str(shared_data / "tiny-imagenet-10cls.tar.gz"), per_class=20, resolution=16,
+                     val_fraction=0.2, cache_dir=str(tmp_path_factory.mktemp("cache")))
+    return load_proxy_data(cfg)

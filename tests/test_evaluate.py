@@ -20,11 +20,9 @@ SMALL_CELL = ("cell:normal=conv_3x3@0+skip_connect@1,conv_3x3@1+skip_connect@2;"
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture(scope="module")
-def tiny(shared_data, tmp_path_factory):
-    cfg = DataConfig(dataset=str(shared_data / "tiny-imagenet-10cls.tar.gz"), per_class=20, resolution=16,
-                     val_fraction=0.25, cache_dir=str(tmp_path_factory.mktemp("cache")))
-    return load_proxy_data(cfg)
+@pytest.fixture
+def tiny(tiny_imagenet):
+    return tiny_imagenet
 
 
 @pytest.mark.slow

@@ -9,7 +9,6 @@ import torch
 from torch import nn
 
 import cells
-from nas.data import DataConfig, load_proxy_data
 from nas.train import Checkpointer, TrainConfig, lr_at, train
 from nas.train.trainer import derived_seeds
 
@@ -17,12 +16,9 @@ from nas.train.trainer import derived_seeds
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture(scope="module")
-def tiny(shared_data, tmp_path_factory):
-    """200 real Tiny-ImageNet images (10 classes) at 16x16: 160 train, 40 validation."""
-    cfg = DataConfig(dataset=str(shared_data / "tiny-imagenet-10cls.tar.gz"), per_class=20, resolution=16,
-                     val_fraction=0.2, cache_dir=str(tmp_path_factory.mktemp("cache")))
-    return load_proxy_data(cfg)
+@pytest.fixture
+def tiny(tiny_imagenet):
+    return tiny_imagenet
 
 
 def small_net(num_classes: int = 10, drop: float = 0.0) -> nn.Module:
