@@ -17,6 +17,13 @@ import numpy as np
 from cells.counting import Cost
 
 
+def check_choice(where: str, value: Any, accepted: Sequence) -> None:
+    """The spec types' one error for a categorical field: names the field, the value and what is
+    accepted."""
+    if value not in accepted:
+        raise ValueError(f"{where} must be one of {', '.join(map(str, accepted))}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class Dimension:
     """One categorical decision: its name (stable, used in logs and Optuna params) and options."""

@@ -26,6 +26,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from search_spaces.base import check_choice
+
 PREFIX = "blocks:"
 OPS = ("cn", "ds", "ir")
 OP_NAMES = {"cn": "regular conv", "ds": "depthwise-separable conv", "ir": "MBConv (inverted residual)"}
@@ -49,8 +51,7 @@ def _check_int(owner: str, field: str, value: Any, *, low: int = 1, allowed: tup
 
 
 def _check_act(owner: str, field: str, value: Any) -> None:
-    if value not in ACTS:
-        raise ValueError(f"{owner}: {field} must be one of {ACTS}, got {value!r}")
+    check_choice(f"{owner}: {field}", value, ACTS)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import cells
+from search_spaces.base import check_choice
 
 COMBINERS = ("add", "concat")
 STEMS = ("cifar", "imagenet")
@@ -34,11 +35,6 @@ _BLOCK_RE = re.compile(r"^(\w+)@(\d+)\s*([+&])\s*(\w+)@(\d+)$")
 def _positive_int(where: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{where} must be a positive int, got {value!r}")
-
-
-def _one_of(where: str, value: Any, accepted: tuple[str, ...]) -> None:
-    if value not in accepted:
-        raise ValueError(f"{where}: {value!r} is not accepted; accepted: {', '.join(accepted)}")
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ class Block:
             value = getattr(self, name)
             if value not in cells.OPS:
                 raise ValueError(f"{where}.{name}: unknown op {value!r}; accepted: {', '.join(sorted(cells.OPS))}")
-        _one_of(f"{where}.combiner", self.combiner, COMBINERS)
+        check_choice(f"{where}.combiner", self.combiner, COMBINERS)
 
     def to_str(self) -> str:
         return f"{self.op1}@{self.input1}{_SYMBOL[self.combiner]}{self.op2}@{self.input2}"
@@ -172,8 +168,8 @@ class CellSpec:
             cell.check(name)
         for name in sorted(_INT_FIELDS):
             _positive_int(name, getattr(self, name))
-        _one_of("stem", self.stem, STEMS)
-        _one_of("wiring", self.wiring, WIRINGS)
+        check_choice("stem", self.stem, STEMS)
+        check_choice("wiring", self.wiring, WIRINGS)
         # One spec per network: DARTS's ImageNet stem has no multiplier (stored as 1), and an
         # explicit concat equal to the wiring's rule is dropped.
         if self.stem == "imagenet" and self.wiring == "darts":
