@@ -1,9 +1,13 @@
 """The operation vocabulary: the blocks of the classic image-classification papers as one flat
 registry (``OPS``) with one signature, ``create(name, in_chs, out_chs, stride, **options)``, and
-an analytic ``cost`` for every entry."""
-from cells.counting import Cost
-from cells.drop_path import DropPath, set_drop_path_scale
-from cells.registry import OPS, OpDef, cost, create, get, register
-from cells import nasnet_ops, se, mobile, residual, inception  # noqa: F401  (register entries)
+an analytic ``cost`` for every entry.
 
-__all__ = ["OPS", "OpDef", "Cost", "DropPath", "cost", "create", "get", "register", "set_drop_path_scale"]
+This package is pure: names, costs and shape checks need no torch. Modules live in
+``cells.modules`` and are imported only when ``create`` builds one (``cells.modules.drop_path``
+holds ``DropPath`` and the trainer's ``set_drop_path_scale``).
+"""
+from cells.counting import Cost
+from cells.registry import OPS, OpDef, check_shape, cost, create, get, register
+from cells import nasnet_ops, se, mobile, residual, inception  # noqa: F401,E402  (register entries)
+
+__all__ = ["OPS", "OpDef", "Cost", "check_shape", "cost", "create", "get", "register"]

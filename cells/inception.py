@@ -1,6 +1,7 @@
 """Inception modules: GoogLeNet's four-branch concat (Szegedy et al. 2015, "Going Deeper with
 Convolutions") and the factorized modules of Inception-v3 (Szegedy et al. 2016, "Rethinking the
-Inception Architecture"), Figures 5, 6 and 7.
+Inception Architecture"), Figures 5, 6 and 7: plans, costs and entries (modules in
+``cells.modules.inception``).
 
 Each entry is a *plan*, a tuple of branches computed from the options, and one builder and one
 cost function read the plan, so module and cost cannot drift apart. Every conv is torchvision's
@@ -18,11 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-from torch import nn
+from typing import Callable
 
 from cells import counting as C
-from cells.layers import ConvBnAct, check_int, check_kernel
+from cells.checks import check_int, check_kernel
 from cells.registry import register
 
 GOOGLENET = "Szegedy et al. 2015 (GoogLeNet)"
@@ -44,39 +44,6 @@ class Branch:
         last = len(self.convs) - 1
         chain = [stride if not self.pool and not self.heads and i == last else 1 for i in range(len(self.convs))]
         return (stride if self.pool else 1), chain, (stride if not self.pool else 1)
-
-
-def basic_conv(in_chs: int, out_chs: int, kernel: Kernel, stride: int = 1) -> ConvBnAct:
-    """torchvision's ``BasicConv2d``."""
-    return ConvBnAct(in_chs, out_chs, kernel, stride, bn_eps=1e-3)
-
-
-class Concat(nn.ModuleList):
-    """Run every child on the same input and concatenate along channels."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([m(x) for m in self], dim=1)
-
-
-def _pool(kind: str, stride: int) -> nn.Module:
-    if kind == "max":
-        return nn.MaxPool2d(3, stride, 1)
-    return nn.AvgPool2d(3, stride, 1)  # count_include_pad as torchvision's Inception-v3
-
-
-def build_plan(in_chs: int, plan: tuple[Branch, ...], stride: int) -> Concat:
-    branches = []
-    for b in plan:
-        pool_s, chain_s, head_s = b.strides(stride)
-        layers: list[nn.Module] = [_pool(b.pool, pool_s)] if b.pool else []
-        chs = in_chs
-        for (out, k), s in zip(b.convs, chain_s):
-            layers.append(basic_conv(chs, out, k, s))
-            chs = out
-        if b.heads:
-            layers.append(Concat(basic_conv(chs, out, k, head_s) for out, k in b.heads))
-        branches.append(nn.Sequential(*layers))
-    return Concat(branches)
 
 
 def plan_cost(in_chs: int, plan: tuple[Branch, ...], stride: int, h: int, w: int) -> C.Cost:
@@ -119,16 +86,19 @@ def fill_widths(op: str, out_chs: int, given: dict[str, int | None], defaults: d
     return widths
 
 
-def _register(name: str, paper: str):
-    """Register a plan function as both the factory and the cost of ``name``."""
-    def add(plan_fn):
-        def factory(in_chs, out_chs, stride, **options):
-            return build_plan(in_chs, plan_fn(out_chs, **options), stride)
+PLANS: dict[str, Callable[..., tuple[Branch, ...]]] = {}
 
-        def cost(in_chs, out_chs, stride, h, w, **options):
-            return plan_cost(in_chs, plan_fn(out_chs, **options), stride, h, w)
-        factory.__doc__ = plan_fn.__doc__
-        register(name, cost, paper)(factory)
+
+def plan_entry_cost(in_chs, out_chs, stride, h, w, *, plan: str, **options) -> C.Cost:
+    """The cost of the registry entry whose branches ``PLANS[plan]`` computes."""
+    return plan_cost(in_chs, PLANS[plan](out_chs, **options), stride, h, w)
+
+
+def _register(name: str, paper: str):
+    """Register a plan function as the entry ``name``: one plan feeds both module and cost."""
+    def add(plan_fn):
+        PLANS[name] = plan_fn
+        register(name, plan_entry_cost, paper, factory="cells.modules.inception:inception", fixed={"plan": name})
         return plan_fn
     return add
 

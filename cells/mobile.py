@@ -1,6 +1,7 @@
 """The mobile blocks: plain conv-BN-act, the depthwise-separable conv of MobileNet (Howard et al.
 2017) / MnasNet's "SepConv" (Tan et al. 2019), and the inverted residual "MBConv" of MobileNetV2
-(Sandler et al. 2018), MnasNet and EfficientNet (Tan & Le 2019).
+(Sandler et al. 2018), MnasNet and EfficientNet (Tan & Le 2019): costs and entries (modules in
+``cells.modules.mobile``).
 
 MBConv: [1x1 expand -> BN -> act] -> k x k depthwise (strides) -> BN -> act -> [SE] ->
 1x1 linear projection -> BN, plus an identity skip (through drop path) when stride is 1,
@@ -12,23 +13,18 @@ torchvision's EfficientNet ``MBConv`` and MnasNet ``_InvertedResidual`` (see tes
 """
 from __future__ import annotations
 
-from collections import OrderedDict
-
-import torch
-from torch import nn
-
 from cells import counting as C
-from cells.drop_path import DropPath
-from cells.layers import ConvBnAct, check_act, check_bool, check_int, check_kernel, check_ratio
+from cells.checks import check_act, check_bool, check_int, check_kernel, check_ratio
 from cells.registry import register
-from cells.se import maybe_se, maybe_se_cost
+from cells.se import maybe_se_cost
 
 SANDLER = "Sandler et al. 2018 (MobileNetV2); Tan et al. 2019 (MnasNet, EfficientNet)"
 HOWARD = "Howard et al. 2017 (MobileNet); Tan et al. 2019 (MnasNet SepConv)"
 HE = "He et al. 2016 (ResNet conv-BN-ReLU)"
+MODULES = "cells.modules.mobile"
 
 
-def _check_mbconv(op: str, expand, kernel, se_ratio, act, skip, drop_path) -> None:
+def check_mbconv(op: str, expand, kernel, se_ratio, act, skip, drop_path) -> None:
     check_int(op, "expand", expand)
     check_kernel(op, kernel)
     check_ratio(op, "se_ratio", se_ratio)
@@ -37,35 +33,10 @@ def _check_mbconv(op: str, expand, kernel, se_ratio, act, skip, drop_path) -> No
     check_ratio(op, "drop_path", drop_path, closed=False)
 
 
-class MBConv(nn.Module):
-    """Inverted residual; ``expand=1`` gives the depthwise-separable conv."""
-
-    def __init__(self, in_chs: int, out_chs: int, stride: int, *, expand: int = 1, kernel: int = 3,
-                 se_ratio: float = 0.0, act: str = "relu", skip: bool = True, drop_path: float = 0.0):
-        super().__init__()
-        _check_mbconv("mbconv", expand, kernel, se_ratio, act, skip, drop_path)
-        mid = in_chs * expand
-        layers: OrderedDict[str, nn.Module] = OrderedDict()
-        if expand != 1:
-            layers["expand"] = ConvBnAct(in_chs, mid, 1, act=act)
-        layers["dw"] = ConvBnAct(mid, mid, kernel, stride, groups=mid, act=act)
-        se = maybe_se(mid, in_chs, se_ratio, act)
-        if se is not None:
-            layers["se"] = se
-        layers["project"] = ConvBnAct(mid, out_chs, 1, act="none")
-        self.body = nn.Sequential(layers)
-        self.has_skip = skip and stride == 1 and in_chs == out_chs
-        self.drop_path = DropPath(drop_path) if self.has_skip else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.body(x)
-        return self.drop_path(out) + x if self.has_skip else out
-
-
 def mbconv_cost(in_chs: int, out_chs: int, stride: int, h: int, w: int, *, expand: int = 1,
                 kernel: int = 3, se_ratio: float = 0.0, act: str = "relu", skip: bool = True,
                 drop_path: float = 0.0) -> C.Cost:
-    _check_mbconv("mbconv", expand, kernel, se_ratio, act, skip, drop_path)
+    check_mbconv("mbconv", expand, kernel, se_ratio, act, skip, drop_path)
     mid = in_chs * expand
     total = C.conv_bn(in_chs, mid, 1, 1, h, w)[0] if expand != 1 else C.ZERO
     dw, ho, wo = C.conv_bn(mid, mid, kernel, stride, h, w, groups=mid)
@@ -73,60 +44,33 @@ def mbconv_cost(in_chs: int, out_chs: int, stride: int, h: int, w: int, *, expan
     return total + dw + maybe_se_cost(mid, in_chs, se_ratio) + project
 
 
-register("mbconv", mbconv_cost, SANDLER)(MBConv)
-
-
-def _ds_cost(in_chs, out_chs, stride, h, w, *, kernel=3, act="relu", se_ratio=0.0, skip=True, drop_path=0.0):
+def ds_conv_cost(in_chs, out_chs, stride, h, w, *, kernel=3, act="relu", se_ratio=0.0, skip=True, drop_path=0.0):
     return mbconv_cost(in_chs, out_chs, stride, h, w, expand=1, kernel=kernel, act=act,
                        se_ratio=se_ratio, skip=skip, drop_path=drop_path)
 
 
-@register("ds_conv", _ds_cost, HOWARD)
-def ds_conv(in_chs: int, out_chs: int, stride: int, *, kernel: int = 3, act: str = "relu",
-            se_ratio: float = 0.0, skip: bool = True, drop_path: float = 0.0) -> nn.Module:
-    """dw k x k -> BN -> act -> [SE] -> pw 1x1 -> BN, identity skip when shapes allow."""
-    return MBConv(in_chs, out_chs, stride, expand=1, kernel=kernel, act=act, se_ratio=se_ratio,
-                  skip=skip, drop_path=drop_path)
+def preset_cost(in_chs, out_chs, stride, h, w, *, expand, kernel, se_ratio=0.25, act="silu", skip=True,
+                drop_path=0.0):
+    """A fixed MBConv variant with EfficientNet's settings (SE 0.25, swish) as defaults."""
+    return mbconv_cost(in_chs, out_chs, stride, h, w, expand=expand, kernel=kernel, se_ratio=se_ratio,
+                       act=act, skip=skip, drop_path=drop_path)
+
+
+def check_conv_bn_act(kernel, act) -> None:
+    check_kernel("conv_bn_act", kernel)
+    check_act("conv_bn_act", act)
+
+
+def conv_bn_act_cost(in_chs, out_chs, stride, h, w, *, kernel=3, act="relu"):
+    check_conv_bn_act(kernel, act)
+    return C.conv_bn(in_chs, out_chs, kernel, stride, h, w)[0]
 
 
 # The cell space's fixed MBConv variants (EfficientNet's setting: SE 0.25 and swish).
 PRESETS = {f"mbconv_e{e}_k{k}": (e, k) for e, k in ((1, 3), (3, 3), (3, 5), (6, 3), (6, 5), (6, 7))}
 
-
-def _preset(expand: int, kernel: int):
-    def factory(in_chs, out_chs, stride, *, se_ratio=0.25, act="silu", skip=True, drop_path=0.0):
-        return MBConv(in_chs, out_chs, stride, expand=expand, kernel=kernel, se_ratio=se_ratio, act=act,
-                      skip=skip, drop_path=drop_path)
-
-    def cost(in_chs, out_chs, stride, h, w, *, se_ratio=0.25, act="silu", skip=True, drop_path=0.0):
-        return mbconv_cost(in_chs, out_chs, stride, h, w, expand=expand, kernel=kernel, se_ratio=se_ratio,
-                           act=act, skip=skip, drop_path=drop_path)
-    return factory, cost
-
-
-def _named(fn, name: str):
-    """Give a closure the entry's name, so a wrong keyword's TypeError names the entry."""
-    fn.__name__ = fn.__qualname__ = name
-    return fn
-
-
+register("mbconv", mbconv_cost, SANDLER, factory=f"{MODULES}:MBConv")
+register("ds_conv", ds_conv_cost, HOWARD, factory=f"{MODULES}:ds_conv")
 for _name, (_e, _k) in PRESETS.items():
-    _factory, _cost = _preset(_e, _k)
-    register(_name, _named(_cost, _name), SANDLER)(_named(_factory, _name))
-
-
-def _check_conv_bn_act(kernel, act) -> None:
-    check_kernel("conv_bn_act", kernel)
-    check_act("conv_bn_act", act)
-
-
-def _conv_bn_act_cost(in_chs, out_chs, stride, h, w, *, kernel=3, act="relu"):
-    _check_conv_bn_act(kernel, act)
-    return C.conv_bn(in_chs, out_chs, kernel, stride, h, w)[0]
-
-
-@register("conv_bn_act", _conv_bn_act_cost, HE)
-def conv_bn_act(in_chs: int, out_chs: int, stride: int, *, kernel: int = 3, act: str = "relu") -> nn.Module:
-    """A regular k x k conv -> BN -> act (MnasNet's plain "Conv" choice)."""
-    _check_conv_bn_act(kernel, act)
-    return ConvBnAct(in_chs, out_chs, kernel, stride, act=act)
+    register(_name, preset_cost, SANDLER, factory=f"{MODULES}:mbconv_preset", fixed={"expand": _e, "kernel": _k})
+register("conv_bn_act", conv_bn_act_cost, HE, factory=f"{MODULES}:conv_bn_act")

@@ -1,23 +1,25 @@
-"""The flat operation registry: name -> (factory, analytic cost), one signature for all.
+"""The flat operation registry: name -> (analytic cost, factory), one signature for all.
 
 As in the DARTS reference's ``OPS`` dict, every entry is built as
 ``factory(in_chs, out_chs, stride, **options)``; shape rules (a stride-2 skip becoming a
 factorized reduce, pooling refusing to change channels) live inside the entry, and each entry
-also knows its cost analytically (pycls's habit) so search spaces can price an architecture
-without building it. The registry is filled at import time and read-only afterwards.
+knows its cost analytically (pycls's habit) so search spaces can price an architecture without
+building it. The registry itself is pure: an entry names its factory by import path
+(``"cells.modules.mobile:MBConv"``) and torch is imported only when ``create`` builds one, so
+specs, costs, graphs and strategies never pay for torch. The registry is filled when ``cells``
+is imported and read-only afterwards.
 """
 from __future__ import annotations
 
+import importlib
+import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Callable, Mapping
-
-from torch import nn
+from typing import Any, Callable, Mapping
 
 from cells.counting import Cost
 
-Factory = Callable[..., nn.Module]
 CostFn = Callable[..., Cost]
 
 
@@ -26,31 +28,41 @@ class OpDef:
     """One vocabulary entry.
 
     ``cost(in_chs, out_chs, stride, h, w, **options)`` returns the same parameter count as the
-    built module and its MACs for one ``h x w`` input. ``same_chs`` marks entries that cannot
-    change the channel count (pooling, identity, SE).
+    built module and its MACs for one ``h x w`` input. ``factory`` is ``"module:callable"``, called
+    as ``callable(in_chs, out_chs, stride, **options)``. ``fixed`` holds options the entry pins
+    (a preset's expansion and kernel), passed to both and refused from callers. ``same_chs``
+    marks entries that cannot change the channel count (pooling, identity, SE).
     """
 
     name: str
-    factory: Factory
     cost: CostFn
     paper: str
+    factory: str
     same_chs: bool = False
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    def options(self) -> tuple[str, ...] | None:
+        """The option names a caller may pass; None when the cost function takes any."""
+        params = inspect.signature(self.cost).parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return None
+        return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in self.fixed)
 
 
 _OPS: dict[str, OpDef] = {}
 OPS: Mapping[str, OpDef] = MappingProxyType(_OPS)
 
 
-def register(name: str, cost: CostFn, paper: str, *, same_chs: bool = False) -> Callable[[Factory], Factory]:
-    """Decorator adding ``factory`` under ``name``; a second registration of a name raises."""
-
-    def add(factory: Factory) -> Factory:
-        if name in _OPS:
-            raise ValueError(f"operation {name!r} is already registered (by {_OPS[name].factory.__qualname__})")
-        _OPS[name] = OpDef(name, factory, cost, paper, same_chs)
-        return factory
-
-    return add
+def register(name: str, cost: CostFn, paper: str, *, factory: str, same_chs: bool = False,
+             fixed: Mapping[str, Any] | None = None) -> OpDef:
+    """Add an entry; a second registration of a name raises and leaves the first."""
+    if name in _OPS:
+        raise ValueError(f"operation {name!r} is already registered (factory {_OPS[name].factory})")
+    if ":" not in factory:
+        raise ValueError(f"{name}: factory must be 'module:callable', got {factory!r}")
+    op = OpDef(name, cost, paper, factory, same_chs, MappingProxyType(dict(fixed or {})))
+    _OPS[name] = op
+    return op
 
 
 def get(name: str) -> OpDef:
@@ -62,9 +74,9 @@ def get(name: str) -> OpDef:
 
 def check_shape(name: str, in_chs: int, out_chs: int, stride: int) -> None:
     """Reject impossible shapes at the boundary, before torch sees them."""
-    for field, value in (("in_chs", in_chs), ("out_chs", out_chs)):
+    for field_, value in (("in_chs", in_chs), ("out_chs", out_chs)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name}: {field} must be a positive int, got {value!r}")
+            raise ValueError(f"{name}: {field_} must be a positive int, got {value!r}")
     if stride not in (1, 2):
         raise ValueError(f"{name}: stride must be 1 or 2, got {stride!r}")
     if get(name).same_chs and in_chs != out_chs:
@@ -72,18 +84,38 @@ def check_shape(name: str, in_chs: int, out_chs: int, stride: int) -> None:
                          "use an op with a projection, or equal in_chs and out_chs")
 
 
-def create(name: str, in_chs: int, out_chs: int, stride: int = 1, **options) -> nn.Module:
-    """Build the operation ``name``; output is ``(N, out_chs, ceil(H/stride), ceil(W/stride))``."""
-    op = get(name)
-    check_shape(name, in_chs, out_chs, stride)
-    return op.factory(in_chs, out_chs, stride, **options)
+def _options(op: OpDef, options: dict[str, Any]) -> dict[str, Any]:
+    """The caller's options plus the entry's fixed ones; unknown or pinned names raise TypeError."""
+    pinned = sorted(set(options) & set(op.fixed))
+    if pinned:
+        raise TypeError(f"{op.name} fixes {', '.join(f'{k}={op.fixed[k]!r}' for k in pinned)}; "
+                        f"use the general entry to change {', '.join(pinned)}")
+    accepted = op.options()
+    unknown = sorted(set(options) - set(accepted)) if accepted is not None else []
+    if unknown:
+        raise TypeError(f"{op.name}: unknown option(s) {', '.join(unknown)}; "
+                        f"accepted: {', '.join(accepted) or 'none'}")
+    return {**options, **op.fixed}
 
 
 def cost(name: str, in_chs: int, out_chs: int, stride: int, h: int, w: int | None = None, **options) -> Cost:
     """Analytic parameters and MACs of ``create(name, ...)`` on one ``h x w`` input."""
     op = get(name)
     check_shape(name, in_chs, out_chs, stride)
-    return op.cost(in_chs, out_chs, stride, h, h if w is None else w, **options)
+    return op.cost(in_chs, out_chs, stride, h, h if w is None else w, **_options(op, options))
+
+
+def create(name: str, in_chs: int, out_chs: int, stride: int = 1, **options):
+    """Build the operation ``name`` (an ``nn.Module``); output is
+    ``(N, out_chs, ceil(H/stride), ceil(W/stride))``. Options are checked by pricing the entry
+    first, so a bad value fails here with the entry's message, never inside torch."""
+    op = get(name)
+    check_shape(name, in_chs, out_chs, stride)
+    kwargs = _options(op, options)
+    op.cost(in_chs, out_chs, stride, 8, 8, **kwargs)
+    module_name, attr = op.factory.split(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    return factory(in_chs, out_chs, stride, **kwargs)
 
 
 def out_hw(h: int, w: int, stride: int) -> tuple[int, int]:

@@ -1,9 +1,9 @@
-"""Squeeze-and-Excitation (Hu et al. 2018, "Squeeze-and-Excitation Networks").
+"""Squeeze-and-Excitation (Hu et al. 2018, "Squeeze-and-Excitation Networks"): cost and entry.
 
 Global average pool -> 1x1 conv (bias) -> activation -> 1x1 conv (bias) -> sigmoid gate that
 rescales each channel; the two 1x1 convs are the paper's two FC layers. The gate is both an option
 of the other blocks (``se_ratio`` on residual blocks, ``ds_conv``, ``mbconv``) and a registry
-entry of its own, ``se``.
+entry of its own, ``se`` (module in ``cells.modules.se``).
 
 As a block, SE cannot change channels (``same_chs``). At stride 2 it is preceded by the same
 parameter-free 3x3 average pool (stride 2, padding 1, padding excluded from the mean) as the
@@ -12,11 +12,8 @@ principled way to halve resolution without adding weights is to pool first and g
 """
 from __future__ import annotations
 
-import torch
-from torch import nn
-
 from cells import counting as C
-from cells.layers import activation, check_act, check_ratio
+from cells.checks import check_act, check_ratio
 from cells.registry import register
 
 HU = "Hu et al. 2018 (Squeeze-and-Excitation)"
@@ -28,50 +25,25 @@ def squeeze_chs(base_chs: int, ratio: float) -> int:
     return max(1, int(base_chs * ratio))
 
 
-class SqueezeExcite(nn.Module):
-    def __init__(self, chs: int, squeeze: int, act: str = "relu"):
-        super().__init__()
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.reduce = nn.Conv2d(chs, squeeze, 1)
-        self.act = activation(act)
-        self.expand = nn.Conv2d(squeeze, chs, 1)
-        self.gate = nn.Sigmoid()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.gate(self.expand(self.act(self.reduce(self.pool(x)))))
-
-
 def se_cost(chs: int, squeeze: int) -> C.Cost:
     """Two biased 1x1 convs on a 1x1 map; pooling and the gating multiply are not counted."""
     return C.Cost(2 * chs * squeeze + squeeze + chs, 2 * chs * squeeze)
-
-
-def maybe_se(chs: int, base_chs: int, ratio: float, act: str) -> SqueezeExcite | None:
-    return SqueezeExcite(chs, squeeze_chs(base_chs, ratio), act) if ratio > 0 else None
 
 
 def maybe_se_cost(chs: int, base_chs: int, ratio: float) -> C.Cost:
     return se_cost(chs, squeeze_chs(base_chs, ratio)) if ratio > 0 else C.ZERO
 
 
-def _check(se_ratio: float, act: str) -> None:
+def check_se_block(se_ratio: float, act: str) -> None:
     if check_ratio("se", "se_ratio", se_ratio) == 0.0:
         raise ValueError("se: se_ratio must be > 0 for the SE block (0 would remove the gate), got 0")
     check_act("se", act)
 
 
-def _se_block_cost(in_chs: int, out_chs: int, stride: int, h: int, w: int, *,
-                   se_ratio: float = 0.25, act: str = "relu") -> C.Cost:
-    _check(se_ratio, act)
+def se_block_cost(in_chs: int, out_chs: int, stride: int, h: int, w: int, *,
+                  se_ratio: float = 0.25, act: str = "relu") -> C.Cost:
+    check_se_block(se_ratio, act)
     return se_cost(in_chs, squeeze_chs(in_chs, se_ratio))
 
 
-@register("se", _se_block_cost, HU, same_chs=True)
-def se_block(in_chs: int, out_chs: int, stride: int, *, se_ratio: float = 0.25,
-             act: str = "relu") -> nn.Module:
-    """The SE gate as a block; at stride 2 a parameter-free 3x3 average pool comes first."""
-    _check(se_ratio, act)
-    gate = SqueezeExcite(in_chs, squeeze_chs(in_chs, se_ratio), act)
-    if stride == 1:
-        return gate
-    return nn.Sequential(nn.AvgPool2d(3, 2, 1, count_include_pad=False), gate)
+register("se", se_block_cost, HU, factory="cells.modules.se:se_block", same_chs=True)

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 import cells
-from cells.se import maybe_se
+from cells.modules.drop_path import DropPath
+from cells.modules.se import maybe_se
 from search_spaces.block_cost import REGISTRY_OP, Part, plan
 from search_spaces.block_spec import BlockSpec
 
@@ -31,7 +32,7 @@ class ConvBlock(nn.Module):
         self.conv = cells.create("conv_bn_act", in_chs, out_chs, stride, kernel=kernel, act=act)
         self.se = maybe_se(out_chs, in_chs, se_ratio, act) or nn.Identity()
         self.has_skip = skip and stride == 1 and in_chs == out_chs
-        self.drop_path = cells.DropPath(drop_path) if self.has_skip else nn.Identity()
+        self.drop_path = DropPath(drop_path) if self.has_skip else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.se(self.conv(x))

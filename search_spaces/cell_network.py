@@ -7,7 +7,7 @@ DARTS's: ReLU, 5x5 average pool stride 3, 1x1 conv to 128, BN, ReLU, conv over t
 map to 768, BN, ReLU, linear; on the normal cell before the second reduction under NASNet wiring,
 on the second reduction cell under DARTS wiring), drop path on every operation output that is
 not an identity (rate scaled by cell depth under NASNet wiring, as its drop_connect 'v3'; the
-trainer scales it over time with ``cells.set_drop_path_scale``), and dropout before the
+trainer scales it over time with ``set_drop_path_scale``), and dropout before the
 classifier.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 import cells
+from cells.modules.drop_path import DropPath
 from cells.counting import out_size
 from search_spaces.cell_plan import CellPlan, NetworkPlan, OpUse, StemPlan, plan_network
 from search_spaces.cell_spec import CellSpec
@@ -34,7 +35,7 @@ def op_module(use: OpUse, drop_rate: float = 0.0) -> nn.Module:
     if use.project:
         module = nn.Sequential(module, cells.create("conv_1x1", use.in_chs, use.out_chs, 1))
     if drop_rate > 0.0 and not isinstance(module, nn.Identity):
-        module = nn.Sequential(module, cells.DropPath(drop_rate))
+        module = nn.Sequential(module, DropPath(drop_rate))
     return module
 
 

@@ -10,6 +10,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import cells
+from cells.modules.drop_path import DropPath, set_drop_path_scale
 from search_spaces import cell_space as cs
 from search_spaces.cell_archs import NAMED
 from search_spaces.cell_network import build_network
@@ -145,16 +146,16 @@ def test_drop_path_wraps_every_non_identity_op_and_follows_nasnet_depth_schedule
         "cell:normal=sep_conv_3x3@0+identity@1,avg_pool_3x3@2+identity@0;"
         "reduce=max_pool_3x3@0+sep_conv_3x3@1,identity@2+identity@1;N=1;F=8;res=16")
     model = build_network(spec, drop_path=0.3)
-    rates = [[m.rate for m in cell.modules() if isinstance(m, cells.DropPath)] for cell in model.cells]
+    rates = [[m.rate for m in cell.modules() if isinstance(m, DropPath)] for cell in model.cells]
     # normal: sep + avg; reduce: max + sep + identity@1 (strided, so it projects); identities stay bare
     assert [len(r) for r in rates] == [2, 3, 2, 3, 2]
     per_cell = [r[0] for r in rates]
     assert per_cell == pytest.approx([0.3 * k / 5 for k in range(1, 6)])
-    assert cells.set_drop_path_scale(model, 0.5) == 12
+    assert set_drop_path_scale(model, 0.5) == 12
     out = model.train()(torch.randn(4, 3, 16, 16))
     assert out.shape == (4, 10) and torch.isfinite(out).all()
     flat = build_network(dataclasses.replace(spec, wiring="darts"), drop_path=0.3)
-    assert {m.rate for m in flat.modules() if isinstance(m, cells.DropPath)} == {0.3}
+    assert {m.rate for m in flat.modules() if isinstance(m, DropPath)} == {0.3}
 
 
 def test_unused_input_of_a_reduction_cell_is_reduced_before_concatenation():

@@ -12,7 +12,7 @@ from torchvision.models.mnasnet import _InvertedResidual
 from torchvision.ops import SqueezeExcitation
 
 import cells
-from cells import reference_nets
+import reference_nets
 
 # torchvision EfficientNet-B0 stages: (expand, kernel, stride, in, out, repeats)
 B0_STAGES = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),

@@ -67,7 +67,7 @@ def test_options_reach_both_factory_and_cost():
 def test_duplicate_registration_raises_and_leaves_the_entry():
     before = cells.OPS["mbconv"]
     with pytest.raises(ValueError, match="already registered"):
-        cells.register("mbconv", lambda *a: cells.Cost(), "nobody")(lambda i, o, s: torch.nn.Identity())
+        cells.register("mbconv", lambda *a: cells.Cost(), "nobody", factory="torch.nn:Identity")
     assert cells.OPS["mbconv"] is before
     with pytest.raises(TypeError):
         cells.OPS["new_op"] = before  # read-only mapping

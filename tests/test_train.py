@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-import cells
+from cells.modules.drop_path import DropPath
 from nas.train import Checkpointer, TrainConfig, lr_at, train
 from nas.train.trainer import derived_seeds
 
@@ -23,7 +23,7 @@ def tiny(tiny_imagenet):
 
 def small_net(num_classes: int = 10, drop: float = 0.0) -> nn.Module:
     return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
-                         cells.DropPath(drop) if drop else nn.Identity(), nn.Dropout(0.1),
+                         DropPath(drop) if drop else nn.Identity(), nn.Dropout(0.1),
                          nn.Conv2d(8, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, num_classes))
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-import cells
+from cells.modules.drop_path import set_drop_path_scale
 from nas.data.augment import normalize, normalizer
 from nas.data.tensors import ImageTensors, ProxyData
 from nas.train.checkpoint import Checkpointer, check_compatible
@@ -196,7 +196,7 @@ class _Run:
         cfg, train = self.config, self.data.train
         self.model.train()
         scale = (epoch - 1) / cfg.epochs if cfg.drop_path_ramp else 1.0
-        cells.set_drop_path_scale(self.model, scale)
+        set_drop_path_scale(self.model, scale)
         start = time.perf_counter()
         order = torch.randperm(len(train), generator=self.generator, device=self.device)
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from torch import nn
 
 import cells
-from cells.inception import basic_conv
-from cells.layers import ConvBnAct
+from cells.modules.inception import basic_conv
+from cells.modules.layers import ConvBnAct
 
 # GoogLeNet's Inception widths, Table 1: (ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj)
 GOOGLENET_MODULES = {
