@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from nas.strategies import Result, make_strategy  # noqa: E402
 from nas.strategies.mnasnet import PRESETS, mnasnet_reward  # noqa: E402
 from nas.strategies.pareto import hypervolume_2d  # noqa: E402
-from search_spaces.nasbench201 import NB201Space  # noqa: E402
-from search_spaces.nasbench201_table import NB201Table  # noqa: E402
+from search_spaces.nasbench201.space import NB201Space  # noqa: E402
+from search_spaces.nasbench201.table import NB201Table  # noqa: E402
 
 TABLE_NAME = "nasbench201-12epoch.csv"
 CHECKPOINTS = (50, 100, 300)

@@ -7,6 +7,7 @@ per-epoch ``report`` hook is where a Ray trainable passes ``tune.report`` so ASH
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -40,25 +41,40 @@ def build_options(config: TrainConfig) -> dict[str, Any]:
     return options
 
 
-def prepare(spec: Any, data: ProxyData) -> tuple[Any, Any]:
+def prepare(spec: Any, data: ProxyData, space: Any = None) -> tuple[Any, Any]:
     """(space, spec retargeted to the data's classes and resolution); ValueError/TypeError when
-    the spec cannot describe that task."""
-    from search_spaces.catalog import space_for
-
-    space = space_for(spec)
+    the spec cannot describe that task. ``space`` is the search's own space when there is one."""
+    if space is None:
+        from search_spaces.catalog import space_for
+        space = space_for(spec)
     spec = space.retarget(spec, num_classes=data.num_classes, resolution=data.resolution)
-    space = space_for(spec)
     space.validate(spec)
     return space, spec
 
 
+def resize_data(data: ProxyData, resolution: int) -> ProxyData:
+    """``data`` with every split resized to ``resolution`` (antialiased bilinear; the
+    normalisation statistics carry over, resizing barely moves them)."""
+    from nas.data.cifar import resize_uint8
+    if data.resolution == resolution:
+        return data
+    parts = {name: getattr(data, name) for name in ("train", "val", "test")}
+    return dataclasses.replace(data, **{
+        name: None if part is None else dataclasses.replace(part, images=resize_uint8(part.images, resolution))
+        for name, part in parts.items()})
+
+
 def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | None = None, *,
-             latency: LatencyTarget | None = None, extra_build: dict[str, Any] | None = None) -> Outcome:
+             latency: LatencyTarget | None = None, extra_build: dict[str, Any] | None = None,
+             space: Any = None) -> Outcome:
     """Train ``spec`` with the proxy ``config`` on ``data``; the reward is the last epoch's
-    validation accuracy. ``report(epoch, metrics)`` runs after each epoch; a truthy return stops."""
+    validation accuracy. ``report(epoch, metrics)`` runs after each epoch; a truthy return stops.
+    A spec whose network expects another input size than the data's (a compound-scaled one) is
+    trained on the images resized to it."""
     try:
-        space, spec = prepare(spec, data)
+        space, spec = prepare(spec, data, space)
         cost = space.cost(spec)
+        data = resize_data(data, space.input_resolution(spec))
     except (ValueError, TypeError, KeyError) as err:
         return Failure(reason_of(err, f"spec does not fit {data.name} ({data.num_classes} classes, "
                                       f"{data.resolution}px)"))
@@ -70,7 +86,7 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
     metrics = {"val_acc": result.val_acc, "val_loss": result.val_loss, "best_val_acc": result.best_val_acc,
                "train_loss": last["train_loss"], "train_acc": last["train_acc"],
                "params": cost.params, "macs": cost.macs, "train_time_s": result.wall_time_s,
-               "epochs": result.epochs, "stopped": float(result.stopped)}
+               "epochs": result.epochs, "stopped": float(result.stopped), **space.describe(spec)}
     if latency is not None:
         try:
             metrics.update(_latency_metrics(space, spec, latency))
@@ -82,6 +98,6 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
 def _latency_metrics(space: Any, spec: Any, target: LatencyTarget) -> dict[str, float]:
     from nas.metrics import measure_latency
 
-    lat = measure_latency(space.build(spec), spec.resolution, batch_size=target.batch_size,
+    lat = measure_latency(space.build(spec), space.input_resolution(spec), batch_size=target.batch_size,
                           device=target.device, warmup=target.warmup, repeats=target.repeats)
     return {"latency_ms": lat.median_ms, "latency_std_ms": lat.std_ms}

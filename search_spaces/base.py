@@ -78,6 +78,20 @@ class SearchSpace(abc.ABC):
     def from_str(self, text: str) -> Any:
         """Parse the spec's string form; errors name the offending token."""
 
+    def input_resolution(self, spec: Any) -> int:
+        """The side of the images the built network expects (a compound-scaled spec's differs from
+        its base's, so evaluators ask the space rather than the data)."""
+        return spec.resolution
+
+    def scale(self, spec: Any, *, width: float = 1.0, depth: float = 1.0, resolution: float = 1.0) -> Any:
+        """The spec under compound-scaling multipliers (``search_spaces.scaling``)."""
+        raise TypeError(f"{self.name}: no scaling rule for {type(spec).__name__} specs; "
+                        "accepted: block specs and cell-space network specs")
+
+    def describe(self, spec: Any) -> dict[str, float]:
+        """Numbers a spec carries that every trial's metrics should record (none by default)."""
+        return {}
+
     def to_str(self, spec: Any) -> str:
         return spec.to_str()
 

@@ -1,13 +1,16 @@
-"""Resolve what a user types (a named architecture, a spec string, a JSON file) into a spec, and
-find the space that handles a spec.
+"""The registry of space packages and the one resolver of what a user types (a named
+architecture, a spec string, a JSON file) into a spec.
 
-Every space module listed in ``SPACE_MODULES`` exports:
-  ``NAMED``: a mapping from lower-case architecture names to specs (the papers' architectures);
+Every space package listed in ``SPACES`` exports the same names:
+  ``NAME`` (its one name: YAML ``space.name``, JSON ``"space"``, this registry's key);
+  ``Space`` (the ``SearchSpace`` class a YAML ``space.options`` configures);
+  ``NAMED``: lower-case architecture names -> specs (the papers' architectures);
   ``parse(text) -> spec | None``: None when ``text`` is not in that space's string form, a
       ValueError naming the bad token when it is but is malformed;
   ``parse_dict(data) -> spec | None``: the same for the JSON form;
   ``space_for(spec) -> SearchSpace | None``: a space able to cost/build/draw ``spec``, or None
       when ``spec`` belongs to another space.
+Nothing here imports torch: packages import it only in their ``build`` module.
 """
 from __future__ import annotations
 
@@ -19,11 +22,28 @@ from typing import Any
 
 from search_spaces.base import SearchSpace
 
-SPACE_MODULES = ("search_spaces.cell_space", "search_spaces.block_space", "search_spaces.nasbench201")
+SPACES = {
+    "cell": "search_spaces.cell",
+    "blocks": "search_spaces.blocks",
+    "nasbench201": "search_spaces.nasbench201",
+    "compound": "search_spaces.compound",
+}
 
 
 def _modules() -> list[ModuleType]:
-    return [importlib.import_module(name) for name in SPACE_MODULES]
+    return [importlib.import_module(name) for name in SPACES.values()]
+
+
+def package(name: str) -> ModuleType:
+    """The space package registered as ``name``; ValueError listing the names otherwise."""
+    if name not in SPACES:
+        raise ValueError(f"unknown search space {name!r}; accepted: {', '.join(SPACES)}")
+    return importlib.import_module(SPACES[name])
+
+
+def make_space(name: str, **options: Any) -> SearchSpace:
+    """``space.name`` / ``space.options`` of an experiment -> a configured space."""
+    return package(name).Space(**options)
 
 
 def named() -> dict[str, Any]:
@@ -34,8 +54,20 @@ def named() -> dict[str, Any]:
     return out
 
 
+def from_dict(data: Any, where: str = "spec JSON") -> Any:
+    """A spec from its JSON form (``{"spec": ...}`` wrappers accepted); ValueError otherwise."""
+    data = data.get("spec", data) if isinstance(data, dict) else data
+    for module in _modules():
+        spec = module.parse_dict(data)
+        if spec is not None:
+            return spec
+    raise ValueError(f"{where}: not a spec of any space (accepted 'space': {', '.join(SPACES)})")
+
+
 def resolve(text: str) -> Any:
     """A spec from a name, a JSON file path, or a spec string; one clear ValueError otherwise."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected a name, spec string or JSON file, got {type(text).__name__}")
     text = text.strip()
     archs = named()
     if text.lower() in archs:
@@ -44,13 +76,11 @@ def resolve(text: str) -> Any:
     if text.endswith(".json") or _is_file(path):
         if not path.is_file():
             raise ValueError(f"spec file {text!r} does not exist")
-        data = json.loads(path.read_text())
-        data = data.get("spec", data) if isinstance(data, dict) else data
-        for module in _modules():
-            spec = module.parse_dict(data)
-            if spec is not None:
-                return spec
-        raise ValueError(f"{text}: JSON is not a spec of any space ({', '.join(SPACE_MODULES)})")
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"spec file {text!r} is not readable JSON ({err})") from None
+        return from_dict(data, f"spec file {text!r}")
     for module in _modules():
         spec = module.parse(text)
         if spec is not None:
@@ -71,4 +101,20 @@ def space_for(spec: Any) -> SearchSpace:
         space = module.space_for(spec)
         if space is not None:
             return space
+    raise TypeError(f"no search space handles specs of type {type(spec).__name__}")
+
+
+def is_spec(obj: Any) -> bool:
+    try:
+        space_for(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def space_name(spec: Any) -> str:
+    """The registry name of the space ``spec`` belongs to."""
+    for name, module in zip(SPACES, _modules()):
+        if module.space_for(spec) is not None:
+            return name
     raise TypeError(f"no search space handles specs of type {type(spec).__name__}")

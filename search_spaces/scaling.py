@@ -23,12 +23,8 @@ the named EfficientNets use it, not the formula.
 """
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import math
 from typing import Any, NamedTuple
-
-from search_spaces.block_spec import BlockSpec
 
 
 class Coefficients(NamedTuple):
@@ -95,37 +91,17 @@ def check_constraint(alpha: float, beta: float, gamma: float, *, target: float =
     return abs(flops_factor(alpha, beta, gamma) - target) <= tol * target
 
 
-def scale(spec: Any, *, width: float = 1.0, depth: float = 1.0, resolution: float = 1.0) -> Any:
-    """The spec scaled by multipliers ``width``, ``depth`` and ``resolution`` (input side becomes
-    ``round(resolution * spec.resolution)``).
-
-    Block specs: stem, every stage's channels and the head go through ``round_filters``, repeats
-    through ``round_repeats``. The TPU reference rounds the head's 1280 the same way; torchvision
-    instead makes it 4x the last stage's scaled channels: both give the same width for B0..B7.
-    Cell specs go to ``search_spaces.cell_space.scale_network`` (depth -> N, width -> F).
-    """
+def check_multipliers(width: float, depth: float, resolution: float) -> None:
     for name, value in (("width", width), ("depth", depth), ("resolution", resolution)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"scale: {name} must be a positive multiplier, got {value!r}")
-    if isinstance(spec, BlockSpec):
-        return _scale_blocks(spec, width, depth, resolution)
-    try:  # lazily: the cell space is another module's business and may be absent
-        cell_space = importlib.import_module("search_spaces.cell_space")
-    except ModuleNotFoundError as err:
-        if err.name != "search_spaces.cell_space":
-            raise
-        cell_space = None
-    if cell_space is not None and hasattr(cell_space, "scale_network") and cell_space.space_for(spec) is not None:
-        # scale_network takes the new input side in pixels (None keeps it).
-        side = None if resolution == 1 else max(1, int(round(spec.resolution * resolution)))
-        return cell_space.scale_network(spec, width=width, depth=depth, resolution=side)
-    raise TypeError(f"scale: no scaling rule for specs of type {type(spec).__name__}; "
-                    "accepted: block specs and cell-space network specs")
 
 
-def _scale_blocks(spec: BlockSpec, width: float, depth: float, resolution: float) -> BlockSpec:
-    stages = tuple(dataclasses.replace(s, out_chs=round_filters(s.out_chs, width),
-                                       repeats=round_repeats(s.repeats, depth)) for s in spec.stages)
-    return dataclasses.replace(spec, stem=round_filters(spec.stem, width), stages=stages,
-                               head=round_filters(spec.head, width),
-                               resolution=max(1, int(round(spec.resolution * resolution))))
+def scale(spec: Any, *, width: float = 1.0, depth: float = 1.0, resolution: float = 1.0) -> Any:
+    """The spec scaled by multipliers ``width``, ``depth`` and ``resolution`` (input side becomes
+    ``round(resolution * spec.resolution)``), by its own space's rule (``SearchSpace.scale``):
+    block specs round every width with ``round_filters`` and repeats with ``round_repeats``; cell
+    specs map depth to N and width to F."""
+    from search_spaces.catalog import space_for
+    check_multipliers(width, depth, resolution)
+    return space_for(spec).scale(spec, width=width, depth=depth, resolution=resolution)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cells.counting import Cost
-from nas.strategies.base import Candidate, Failure, Result, Strategy
+from nas.strategies.base import Candidate, Result, Strategy
 from search_spaces.base import Dimension, SearchSpace
 
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from search_spaces import block_space
-from search_spaces.block_archs import EFFICIENTNET_B0, MNASNET_A1, MNASNET_B1, NAMED
-from search_spaces.block_space import BlockSpace, parse, parse_dict, space_for
-from search_spaces.block_spec import BlockSpec, StageSpec, parse_stage
+from search_spaces.blocks import space as block_space
+from search_spaces.blocks.archs import EFFICIENTNET_B0, MNASNET_A1, MNASNET_B1, NAMED
+from search_spaces.blocks.space import BlockSpace, parse, parse_dict, space_for
+from search_spaces.blocks.spec import BlockSpec, StageSpec, parse_stage
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import torch
 import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
-from search_spaces.block_archs import BUILD_DEFAULTS, EFFICIENTNET_B0, NAMED, efficientnet
-from search_spaces.block_cost import network_cost
-from search_spaces.block_network import build, load_ordered_state_dict
-from search_spaces.block_space import BlockSpace
+from search_spaces.blocks.archs import BUILD_DEFAULTS, EFFICIENTNET_B0, NAMED, efficientnet
+from search_spaces.blocks.plan import network_cost
+from search_spaces.blocks.build import build, load_ordered_state_dict
+from search_spaces.blocks.space import BlockSpace
 
 # torchvision 0.29.1's parameter counts (1000 classes).
 TORCHVISION_PARAMS = {

@@ -11,10 +11,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import cells
 from cells.modules.drop_path import DropPath, set_drop_path_scale
-from search_spaces import cell_space as cs
-from search_spaces.cell_archs import NAMED
-from search_spaces.cell_network import build_network
-from search_spaces.cell_plan import plan_network
+from search_spaces.cell import space as cs
+from search_spaces.cell.archs import NAMED
+from search_spaces.cell.build import build_network
+from search_spaces.cell.plan import plan_network
 
 OPS = cs.DEFAULT_OPS if all(o in cells.OPS for o in cs.DEFAULT_OPS) else cs.NASNET_OPS
 

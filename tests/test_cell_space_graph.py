@@ -5,11 +5,11 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from search_spaces import cell_space as cs
-from search_spaces.cell_archs import NAMED
-from search_spaces.cell_graph import op_label, to_graph
-from search_spaces.cell_plan import plan_network
-from search_spaces.cell_spec import output_states
+from search_spaces.cell import space as cs
+from search_spaces.cell.archs import NAMED
+from search_spaces.cell.graph import op_label, to_graph
+from search_spaces.cell.plan import plan_network
+from search_spaces.cell.spec import output_states
 
 REQUIRED = {"op", "label", "kind", "channels", "height", "width", "params", "macs"}
 

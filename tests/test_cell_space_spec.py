@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import cells
-from search_spaces import cell_space as cs
-from search_spaces.cell_archs import NAMED, cell_from_pairs
-from search_spaces.cell_spec import Block, Cell, CellSpec, default_concat, layers_to_n
+from search_spaces.cell import space as cs
+from search_spaces.cell.archs import NAMED, cell_from_pairs
+from search_spaces.cell.spec import Block, Cell, CellSpec, default_concat, layers_to_n
 
 # The card's blocks come from another branch; the NASNet list is always registered.
 OPS = cs.DEFAULT_OPS if all(o in cells.OPS for o in cs.DEFAULT_OPS) else cs.NASNET_OPS

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nas import cli
-from nas.compound_search import ScaledSpec, ScalingSpace, coefficient_grid
+from search_spaces.compound.space import ScaledSpec, ScalingSpace, coefficient_grid
 from nas.scaling.family import family, paper_differences
 from search_spaces.catalog import resolve, space_for
 

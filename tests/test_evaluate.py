@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-import torch
 
 from nas.data import DataConfig, load_proxy_data
 from nas.evaluate import LatencyTarget, evaluate

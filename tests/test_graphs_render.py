@@ -3,7 +3,6 @@ GraphML round trips, SVG/PNG through Graphviz and through matplotlib, tables, HT
 from __future__ import annotations
 
 import json
-import os
 import struct
 import xml.etree.ElementTree as ET
 

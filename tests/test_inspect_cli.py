@@ -13,10 +13,10 @@ import networkx as nx
 import pytest
 
 from nas.cli import main
-from nas.graphs import cell_drawings, draw, find_dot
+from nas.graphs import cell_drawings, find_dot
 from nas.graphs.render import read_graphml, to_dot, to_graphml
 from search_spaces import catalog
-from search_spaces.cell_spec import output_states
+from search_spaces.cell.spec import output_states
 
 ROOT = Path(__file__).resolve().parents[1]
 CELL_ARCHS = ("nasnet_a_mobile", "darts_v2")
@@ -196,7 +196,7 @@ def test_diff_of_specs_outside_the_search_space_compares_their_fields(capsys):
 def _run_dir(tmp_path, trials) -> Path:
     """A real run directory: the run store with (spec, outcome) trials."""
     from nas.search.store import RunStore
-    from nas.strategies.base import Candidate, Failure, Result
+    from nas.strategies.base import Candidate
 
     run = tmp_path / "run"
     run.mkdir()

@@ -11,10 +11,10 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from search_spaces import nasbench201 as nb
-from search_spaces.nasbench201 import NAMED, OPS, NB201Space, NB201Spec
-from search_spaces.nasbench201_net import NB201Cell, ResidualReduction
-from search_spaces.nasbench201_table import METRICS, NB201Table
+from search_spaces.nasbench201 import space as nb
+from search_spaces.nasbench201.space import NAMED, OPS, NB201Space, NB201Spec
+from search_spaces.nasbench201.build import NB201Cell, ResidualReduction
+from search_spaces.nasbench201.table import METRICS, NB201Table
 
 EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 

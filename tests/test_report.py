@@ -25,7 +25,7 @@ def run_dir(tmp_path_factory) -> Path:
         "strategy": {"name": "search_toys:ToyHillClimb"},
         "evaluation": {"kind": "function", "function": "search_toys:faulty"},
         "execution": {"backend": "local"}, "budget": {"trials": 14}}))
-    return search(load_config(path), tmp / "run", progress=Progress(enabled=False)).run_dir
+    return search(load_config(path), tmp / "run", progress=Progress(enabled=False), allow_code=True).run_dir
 
 
 def test_best_so_far_skips_failures():

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from search_spaces import scaling
-from search_spaces.block_archs import EFFICIENTNET_B0, MNASNET_B1
-from search_spaces.block_cost import network_cost
+from search_spaces.blocks.archs import EFFICIENTNET_B0, MNASNET_B1
+from search_spaces.blocks.plan import network_cost
 from search_spaces.scaling import (ALPHA, BETA, COEFFICIENTS, GAMMA, check_constraint, compound, flops_factor,
                                    round_filters, round_repeats, scale)
 
@@ -87,13 +87,13 @@ def test_scale_rejects_bad_input():
         scale(EFFICIENTNET_B0, width=0)
     with pytest.raises(ValueError, match="resolution must be a positive multiplier"):
         scale(EFFICIENTNET_B0, resolution="2x")
-    with pytest.raises(TypeError, match="no scaling rule for specs of type str"):
+    with pytest.raises(TypeError, match="no search space handles specs of type str"):
         scaling.scale("blocks:stem_c32", width=1.1)
 
 
 def test_scale_dispatches_cell_networks_to_the_cell_space():
     """Depth -> N, width -> F, the resolution multiplier -> a new input side (cell space's rule)."""
-    cell_space = pytest.importorskip("search_spaces.cell_space")
+    from search_spaces.cell import space as cell_space
     spec = next(iter(cell_space.NAMED.values()))
     scaled = scale(spec, width=2.0, depth=1.5, resolution=2.0)
     assert type(scaled) is type(spec)

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from nas import cli
@@ -48,9 +47,9 @@ def table(run_dir: Path) -> list[tuple]:
 def test_same_config_and_seed_same_proposals(tmp_path):
     config = load_config(toy_config(tmp_path))
     quiet = Progress(enabled=False)
-    a = search(config, tmp_path / "a", progress=quiet)
-    b = search(config, tmp_path / "b", progress=quiet)
-    c = search(load_config(toy_config(tmp_path), ["seed=8"]), tmp_path / "c", progress=quiet)
+    a = search(config, tmp_path / "a", progress=quiet, allow_code=True)
+    b = search(config, tmp_path / "b", progress=quiet, allow_code=True)
+    c = search(load_config(toy_config(tmp_path), ["seed=8"]), tmp_path / "c", progress=quiet, allow_code=True)
     assert len(a.proposed) == 8 and a.proposed == b.proposed
     assert c.proposed != a.proposed
     rows = table(a.run_dir)
@@ -64,22 +63,22 @@ def test_same_config_and_seed_same_proposals(tmp_path):
 def test_latest_link_follows_the_newest_run_and_spares_a_real_folder(tmp_path):
     config = load_config(toy_config(tmp_path, budget={"trials": 2}))
     quiet = Progress(enabled=False)
-    first = search(config, progress=quiet).run_dir
+    first = search(config, progress=quiet, allow_code=True).run_dir
     latest = tmp_path / "runs" / "latest"
     assert latest.resolve() == first
-    second = search(config, progress=quiet).run_dir
+    second = search(config, progress=quiet, allow_code=True).run_dir
     assert second != first and latest.resolve() == second
     assert (latest / "trials.sqlite").is_file()
     latest.unlink()
     latest.mkdir()  # a user's own folder of that name is never replaced
-    search(config, progress=quiet)
+    search(config, progress=quiet, allow_code=True)
     assert latest.is_dir() and not latest.is_symlink()
 
 
 def test_raising_and_diverging_candidates_fail_and_budget_completes(tmp_path):
     config = load_config(toy_config(tmp_path), ["evaluation.function=search_toys:faulty",
                                                 "budget.trials=12", "space.options.widths=[8, 32, 64]"])
-    summary = search(config, tmp_path / "run", progress=Progress(enabled=False))
+    summary = search(config, tmp_path / "run", progress=Progress(enabled=False), allow_code=True)
     rows = table(summary.run_dir)
     assert len(rows) == 12 and all(r[2] in ("done", "failed") for r in rows)
     reasons = {r[1].split("-")[0]: r[5] for r in rows if r[2] == "failed"}
@@ -108,12 +107,12 @@ def test_progress_line_per_change_off_a_terminal_and_in_place_on_one():
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
     path = toy_config(tmp_path)
-    assert cli.main(["search", str(path), "budget.trials=zero"]) == 2
+    assert cli.main(["search", "--allow-code", str(path), "budget.trials=zero"]) == 2
     err = capsys.readouterr().err
     assert "budget.trials" in err and "'zero'" in err and "integer" in err
-    assert cli.main(["search", str(path), "strategy.options.bogus=1"]) == 2
+    assert cli.main(["search", "--allow-code", str(path), "strategy.options.bogus=1"]) == 2
     assert "strategy.options.bogus" in capsys.readouterr().err
-    assert cli.main(["search", "--resume", str(tmp_path)]) == 2
+    assert cli.main(["search", "--allow-code", "--resume", str(tmp_path)]) == 2
     assert "not a search run directory" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()  # nothing ran, nothing was written
 
@@ -122,7 +121,7 @@ def test_sigkilled_local_driver_resumes_to_the_uninterrupted_sequence(tmp_path):
     path = toy_config(tmp_path, evaluation={"options": {"sleep": 0.4}}, budget={"trials": 10})
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)])}
     run_dir = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "nas.cli", "search", str(path), "--run-dir", str(run_dir)]
+    cmd = [sys.executable, "-m", "nas.cli", "search", "--allow-code", str(path), "--run-dir", str(run_dir)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -136,12 +135,12 @@ def test_sigkilled_local_driver_resumes_to_the_uninterrupted_sequence(tmp_path):
     before = table(run_dir)
     finished_before = [r for r in before if r[2] != "running"]
     assert 4 <= len(finished_before) < 10
-    resumed = subprocess.run(cmd[:4] + ["--resume", str(run_dir)], cwd=ROOT, env=env,
+    resumed = subprocess.run(cmd[:5] + ["--resume", str(run_dir)], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     after = table(run_dir)
     assert len(after) == 10 and all(r[2] == "done" for r in after)
     assert after[:len(finished_before)] == finished_before  # unchanged, not re-run
     assert len({r[0] for r in after}) == 10
-    reference = search(load_config(path), tmp_path / "reference", progress=Progress(enabled=False))
+    reference = search(load_config(path), tmp_path / "reference", progress=Progress(enabled=False), allow_code=True)
     assert [r[1] for r in after] == list(reference.proposed)

@@ -16,7 +16,7 @@ from nas.search import search
 from nas.search.progress import Progress
 from search_toys import ToySpace, toy_score
 
-ray = pytest.importorskip("ray")
+import ray  # noqa: E402
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,7 @@ def run(tmp_path: Path, name: str, *overrides: str, **sections):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data))
     config = load_config(path, list(overrides))
-    return search(config, tmp_path / name, progress=Progress(enabled=False)), config
+    return search(config, tmp_path / name, progress=Progress(enabled=False), allow_code=True), config
 
 
 def rows(run_dir: Path) -> list[dict]:

@@ -13,7 +13,7 @@ from nas.strategies.evolution import RegularizedEvolution
 from nas.strategies.grid import GridSearch
 from nas.strategies.optuna_adapter import OptunaStrategy
 from nas.strategies.random_search import RandomSearch
-from search_spaces.nasbench201 import OPS, NB201Space
+from search_spaces.nasbench201.space import OPS, NB201Space
 
 SPACE = NB201Space()
 

@@ -12,8 +12,8 @@ from nas.strategies import make_strategy
 from nas.strategies.base import Failure, Result
 from nas.strategies.controller import RNNController
 from nas.strategies.mnasnet import PRESETS, MnasNetController, mnasnet_reward
-from search_spaces.nasbench201 import NB201Space
-from search_spaces.nasbench201_table import NB201Table
+from search_spaces.nasbench201.space import NB201Space
+from search_spaces.nasbench201.table import NB201Table
 
 # The median analytic MACs over all 15,625 NB201 CIFAR-10 networks: half the space meets it,
 # and the most accurate cells of the 12-epoch table do not.

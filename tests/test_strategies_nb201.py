@@ -9,8 +9,8 @@ import pytest
 
 from nas.strategies import Result, make_strategy
 from nas.strategies.pareto import hypervolume_2d
-from search_spaces.nasbench201 import NB201Space
-from search_spaces.nasbench201_table import NB201Table
+from search_spaces.nasbench201.space import NB201Space
+from search_spaces.nasbench201.table import NB201Table
 
 SEEDS = range(5)
 QUERIES = 100

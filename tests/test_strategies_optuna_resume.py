@@ -16,8 +16,8 @@ from optuna.trial import TrialState
 from nas.search.driver import Driver
 from nas.search.store import RunStore
 from nas.strategies import Failure, Result, make_strategy
-from search_spaces.nasbench201 import NB201Space
-from search_spaces.nasbench201_table import NB201Table
+from search_spaces.nasbench201.space import NB201Space
+from search_spaces.nasbench201.table import NB201Table
 
 SPACE = NB201Space()
 OPTIONS = {"tpe": {"sampler_options": {"n_startup_trials": 4}},
@@ -111,7 +111,8 @@ def test_a_different_retold_outcome_warns_and_the_study_keeps_the_first(table, t
     first.tell(cand, Result(0.5))
     resumed = make("tpe", tmp_path, "unused.db")
     resumed.load_state_dict(saved)
-    with pytest.warns(RuntimeWarning, match=r"trial 0 was finished .* COMPLETE \[0\.5\]; the re-run's values \[0\.25\]"):
+    rerun = r"trial 0 was finished .* COMPLETE \[0\.5\]; the re-run's values \[0\.25\]"
+    with pytest.warns(RuntimeWarning, match=rerun):
         resumed.tell(cand, Result(0.25))
     assert [(t.state, t.values) for t in resumed.trials()] == [(TrialState.COMPLETE, [0.5])]
 

@@ -13,8 +13,8 @@ import torch
 
 from nas.strategies.base import Candidate, Failure, Result
 from nas.strategies.controller import ControllerConfig, RNNController, pack_tensor, unpack_tensor
-from search_spaces.nasbench201 import NB201Space
-from search_spaces.nasbench201_table import NB201Table
+from search_spaces.nasbench201.space import NB201Space
+from search_spaces.nasbench201.table import NB201Table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,8 +51,8 @@ def test_same_seed_same_asks_in_a_fresh_process(table, shared_data):
         "import json, sys\n"
         "from nas.strategies.base import Result\n"
         "from nas.strategies.controller import RNNController\n"
-        "from search_spaces.nasbench201 import NB201Space\n"
-        "from search_spaces.nasbench201_table import NB201Table\n"
+        "from search_spaces.nasbench201.space import NB201Space\n"
+        "from search_spaces.nasbench201.table import NB201Table\n"
         "table = NB201Table(sys.argv[1])\n"
         "ctrl = RNNController(NB201Space(), seed=11, algorithm='ppo', batch_size=5)\n"
         "out = []\n"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from nas.strategies import STRATEGIES, Candidate, Failure, Result, make_strategy
-from search_spaces.nasbench201 import NB201Space
-from search_spaces.nasbench201_table import NB201Table
+from search_spaces.nasbench201.space import NB201Space
+from search_spaces.nasbench201.table import NB201Table
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
@@ -69,7 +69,7 @@ def test_same_asks_in_a_fresh_process(shared_data, table):
     script = (
         "import json, sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']\n"
         "from test_strategies_seam import CONFIGS, drive, make\n"
-        "from search_spaces.nasbench201_table import NB201Table\n"
+        "from search_spaces.nasbench201.table import NB201Table\n"
         "table = NB201Table(sys.argv[2])\n"
         "print(json.dumps({n: drive(make(n, 11), table, 6)[0] for n in CONFIGS}))\n")
     out = subprocess.run([sys.executable, "-c", script, str(ROOT), str(shared_data / "nasbench201-12epoch.csv")],

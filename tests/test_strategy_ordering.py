@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from nas.strategies import Result, make_strategy
-from search_spaces.nasbench201 import NB201Space
-from search_spaces.nasbench201_table import NB201Table
+from search_spaces.nasbench201.space import NB201Space
+from search_spaces.nasbench201.table import NB201Table
 
 SEEDS = range(10)
 QUERIES = 100

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 def _imagenet(args: argparse.Namespace) -> int:
     from nas.scaling.imagenet import to_imagenet
     from nas.scaling.sources import network_of, resolve_any
-    from search_spaces.cell_spec import layers_to_n
+    from search_spaces.cell.spec import layers_to_n
 
     spec = network_of(resolve_any(args.spec))
     if args.layers is not None and args.cells is not None:
@@ -130,7 +130,7 @@ def _imagenet(args: argparse.Namespace) -> int:
 
 
 def _family(args: argparse.Namespace, run_dir: Path | None = None) -> int:
-    from nas.compound_search import ScaledSpec
+    from search_spaces.compound.space import ScaledSpec
     from nas.scaling.family import family, markdown, paper_differences, write_family
     from nas.scaling.sources import resolve_any
 
@@ -163,7 +163,7 @@ def _search(args: argparse.Namespace) -> int:
     if args.backend:
         overrides.append(f"execution.backend={args.backend}")
     config = load_config(args.spec, overrides)
-    if config.space.name not in ("compound", "nas.compound_search:ScalingSpace"):
+    if config.space.name not in ("compound", "search_spaces.compound.space:ScalingSpace"):
         raise ValueError(f"--search runs a compound-scaling experiment (space.name: compound), got "
                          f"space.name {config.space.name!r}; use `nas search` for other searches")
     summary = search(config, run_dir=args.run_dir, progress=Progress(enabled=False))

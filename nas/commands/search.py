@@ -14,7 +14,10 @@ _OPTIONS = (("--resume", dict(metavar="RUN_DIR", help="continue a stopped or kil
             ("--address", dict(help="join this Ray cluster (host:port) instead of starting Ray")),
             ("--run-dir", dict(help="where to write the run (default: <output>/<name>-<time>)")),
             ("--backend", dict(choices=("ray", "local"), help="override execution.backend")),
-            ("--quiet", dict(action="store_true", default=None, help="no progress output")))
+            ("--quiet", dict(action="store_true", default=None, help="no progress output")),
+            ("--allow-code", dict(action="store_true", default=None,
+                                  help="let the config name custom code ('package.module:attribute' spaces, "
+                                       "strategies, evaluators); never implied by a config file")))
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
                              f"overrides; got {paths or 'none'}")
         config = load_config(paths[0], overrides)
     summary = search(config, run_dir=args.resume or args.run_dir, resume=bool(args.resume),
-                     progress=Progress(enabled=not args.quiet))
+                     progress=Progress(enabled=not args.quiet), allow_code=bool(args.allow_code))
     c = summary.counts
     print(f"finished {c['done'] + c['stopped']} trials ({c['failed']} failed) in "
           f"{summary.wall_s:.1f} s")

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from search_spaces.block_spec import BlockSpec
+from search_spaces.blocks.spec import BlockSpec
 from search_spaces.catalog import space_for
-from search_spaces.cell_spec import CellSpec
+from search_spaces.cell.spec import CellSpec
 from search_spaces.scaling import COEFFICIENTS, compound, flops_factor, scale
 
 PHIS = tuple(range(1, 8))

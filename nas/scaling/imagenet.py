@@ -23,9 +23,9 @@ from typing import Any, Sequence
 
 from cells.counting import Cost
 from nas.scaling.budget import Fit, largest_fit, step_grid
-from search_spaces.block_spec import BlockSpec
+from search_spaces.blocks.spec import BlockSpec
 from search_spaces.catalog import space_for
-from search_spaces.cell_spec import CellSpec
+from search_spaces.cell.spec import CellSpec
 from search_spaces.scaling import scale
 
 MOBILE_MACS = 600_000_000      # the ImageNet mobile setting of NASNet, AmoebaNet, DARTS
@@ -58,7 +58,7 @@ class Transfer:
 def describe(spec: Any) -> dict:
     """The size of a network in the papers' notations."""
     if isinstance(spec, CellSpec):
-        from search_spaces.cell_plan import plan_network
+        from search_spaces.cell.plan import plan_network
         penultimate = plan_network(spec).features.chs
         return {"kind": "cell", "N": spec.n, "F": spec.filters, "penultimate_filters": penultimate,
                 "layers": 3 * spec.n + 2, "stem": spec.stem, "resolution": spec.resolution,

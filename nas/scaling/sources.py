@@ -44,7 +44,7 @@ def spec_text(text: str) -> str:
 
 def resolve_any(text: str) -> Any:
     """A spec (``ScaledSpec`` for a ``compound:`` string or a compound run's best)."""
-    from nas.compound_search import PREFIX, ScaledSpec
+    from search_spaces.compound.space import PREFIX, ScaledSpec
     from search_spaces.catalog import resolve
 
     if not isinstance(text, str) or not text.strip():
@@ -62,5 +62,5 @@ def resolve_any(text: str) -> Any:
 
 def network_of(spec: Any) -> Any:
     """The concrete network spec (a ``ScaledSpec``'s scaled network)."""
-    from nas.compound_search import ScaledSpec
+    from search_spaces.compound.space import ScaledSpec
     return spec.network if isinstance(spec, ScaledSpec) else spec

@@ -23,19 +23,24 @@ class ProxyEvaluator:
     data: Any             # nas.data.ProxyData (uint8 tensors)
     latency: Any = None   # nas.evaluate.LatencyTarget or None
     threads: int = 1      # torch intra-op threads: the CPUs Ray gave the trial
+    space: Any = None     # the search's own space (None: the catalog's space for each spec)
 
     def __call__(self, spec: Any, *, report: Callable, seed: int) -> Outcome:
         import torch
         from nas.evaluate import evaluate
+        before = torch.get_num_threads()
         torch.set_num_threads(self.threads)
-        config = dataclasses.replace(self.train, seed=int(seed))
-        return evaluate(spec, config, self.data, lambda epoch, metrics: report(epoch, metrics),
-                        latency=self.latency)
+        try:
+            config = dataclasses.replace(self.train, seed=int(seed))
+            return evaluate(spec, config, self.data, lambda epoch, metrics: report(epoch, metrics),
+                            latency=self.latency, space=self.space)
+        finally:
+            torch.set_num_threads(before)  # a library call leaves the process as it found it
 
 
 @dataclass(frozen=True)
 class TabularEvaluator:
-    table: Any            # search_spaces.nasbench201_table.NB201Table
+    table: Any            # search_spaces.nasbench201.table.NB201Table
     metric: str = "cifar10_valid"
 
     def __call__(self, spec: Any, *, report: Callable, seed: int) -> Outcome:
@@ -69,7 +74,7 @@ def _find(path_text: str, key: str) -> Path:
 
 
 def tabular(config: ExperimentConfig, space: Any) -> TabularEvaluator:
-    from search_spaces.nasbench201_table import METRICS, NB201Table
+    from search_spaces.nasbench201.table import METRICS, NB201Table
     tab = config.evaluation.tabular
     if tab.metric not in METRICS:
         raise ValueError(f"config key 'evaluation.tabular.metric': bad value {tab.metric!r}; "
@@ -85,6 +90,4 @@ def proxy(config: ExperimentConfig, space: Any) -> ProxyEvaluator:
     data = load_proxy_data(config.data)
     cpus = config.execution.cpus_per_trial if config.execution.backend == "ray" else 0
     threads = max(1, int(cpus)) if cpus else max(1, (config.execution.num_cpus or 1))
-    evaluator = ProxyEvaluator(config.evaluation.train, data, config.evaluation.latency, threads)
-    adapt = getattr(space, "adapt_evaluator", None)  # e.g. the scaling space: per-candidate resolution
-    return adapt(evaluator) if adapt is not None else evaluator
+    return ProxyEvaluator(config.evaluation.train, data, config.evaluation.latency, threads, space)

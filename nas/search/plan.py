@@ -2,7 +2,10 @@
 
 Everything the config names is built here, before Ray starts or a run directory is written, so a
 misspelt option fails at once with the key, the value and what is accepted. Spaces, strategies
-and evaluators are named by short names or by ``module:attribute`` import paths (custom ones).
+and evaluators are resolved through their registries (``search_spaces.catalog``,
+``nas.strategies.STRATEGIES``). A ``module:attribute`` import path (custom code) is honoured only
+when the caller opts in (``nas search --allow-code``): a config file alone, e.g. the one a run
+directory holds for ``--resume``, never makes the driver import and run code.
 """
 from __future__ import annotations
 
@@ -21,13 +24,6 @@ from nas.strategies.base import Strategy
 # Strategies keeping their history in an Optuna storage: by default a SQLite file in the run dir.
 OPTUNA = ("optuna", "tpe", "nsga2")
 
-# Short names for the spaces the project ships (module:factory; options are its keywords).
-SPACES = {
-    "cell": "search_spaces.cell_space:CellSpace",
-    "block": "search_spaces.block_space:BlockSpace",
-    "nasbench201": "search_spaces.nasbench201:NB201Space",
-    "compound": "nas.compound_search:ScalingSpace",
-}
 
 
 @dataclass(frozen=True)
@@ -75,51 +71,52 @@ def call_with_options(factory: Callable, options: Mapping[str, Any], key: str, *
         raise type(err)(f"config key {key!r}: {err}") from None
 
 
-def make_space(config: ExperimentConfig) -> Any:
+def custom_code(text: str, key: str, accepted: Any, allow_code: bool) -> Any:
+    """A registry miss: the import path ``text`` when the user opted in, else one clear error."""
+    if ":" not in text:
+        raise ValueError(f"config key {key!r}: bad value {text!r}; accepted: {', '.join(sorted(accepted))}"
+                         " (or 'package.module:attribute' with --allow-code)")
+    if not allow_code:
+        raise ValueError(f"config key {key!r}: {text!r} names code to import; custom code runs only with "
+                         "--allow-code on the command line (never from a config file alone)")
+    return import_path(text, key)
+
+
+def make_space(config: ExperimentConfig, allow_code: bool = False) -> Any:
+    from search_spaces import catalog
     name = config.space.name
-    target = SPACES.get(name, name)
-    if ":" not in target:
-        raise ValueError(f"config key 'space.name': bad value {name!r}; accepted: "
-                         f"{', '.join(SPACES)} or 'package.module:attribute'")
-    factory = import_path(target, "space.name")
+    if name in catalog.SPACES:
+        factory = catalog.package(name).Space
+    else:
+        factory = custom_code(name, "space.name", catalog.SPACES, allow_code)
     return call_with_options(factory, config.space.options, "space.options")
 
 
-def _registry() -> dict[str, str]:
-    try:
-        from nas.strategies import STRATEGIES
-    except ImportError:
-        return {}
-    return dict(STRATEGIES)
-
-
-def make_strategy(config: ExperimentConfig, space: Any, seed: int, run_dir: Path | None = None) -> Strategy:
+def make_strategy(config: ExperimentConfig, space: Any, seed: int, run_dir: Path | None = None,
+                  allow_code: bool = False) -> Strategy:
+    """Strategy factories, registered or custom, take ``(space, seed, **options)``."""
+    from nas.strategies import STRATEGIES, strategy_factory
     name, options = config.strategy.name, dict(config.strategy.options)
-    registry = _registry()
     if name in OPTUNA and "storage" not in options and run_dir is not None:
         options["storage"] = f"sqlite:///{Path(run_dir).resolve() / 'optuna.sqlite'}"
-    if name not in registry and ":" not in name:
-        raise ValueError(f"config key 'strategy.name': bad value {name!r}; accepted: "
-                         f"{', '.join(sorted(registry))} or 'package.module:attribute'")
-    # Registered factories take (space, seed, **options); custom ones (space, *, seed, ...).
-    factory = import_path(registry.get(name, name), "strategy.name")
-    if name in registry:
-        strategy = call_with_options(factory, options, "strategy.options", space, seed)
+    if name in STRATEGIES:
+        factory = strategy_factory(name)
     else:
-        strategy = call_with_options(factory, options, "strategy.options", space, seed=seed)
+        factory = custom_code(name, "strategy.name", STRATEGIES, allow_code)
+    strategy = call_with_options(factory, options, "strategy.options", space, seed)
     if not isinstance(strategy, Strategy):
         raise TypeError(f"config key 'strategy.name': {name!r} built a {type(strategy).__name__}, "
                         "not a nas.strategies.Strategy")
     return strategy
 
 
-def make_job(config: ExperimentConfig, space: Any) -> TrialJob:
+def make_job(config: ExperimentConfig, space: Any, allow_code: bool = False) -> TrialJob:
     ev = config.evaluation
     if ev.kind == "function":
         if not ev.function:
             raise ValueError("config key 'evaluation.function': required when evaluation.kind is "
                              "'function'; accepted: 'package.module:callable'")
-        fn = import_path(ev.function, "evaluation.function")
+        fn = custom_code(ev.function, "evaluation.function", (), allow_code)
         if ev.options:
             import functools
             fn = functools.partial(fn, **{k: _plain(v) for k, v in ev.options.items()})
@@ -139,13 +136,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def make_plan(config: ExperimentConfig, run_dir: Path | None = None) -> Plan:
+def make_plan(config: ExperimentConfig, run_dir: Path | None = None, allow_code: bool = False) -> Plan:
     """Seeds flow from ``config.seed`` (SeedSequence.spawn), unless ``strategy.seed`` is given."""
     strategy_ss, trial_ss = np.random.SeedSequence(config.seed).spawn(2)
     strategy_seed = (config.strategy.seed if config.strategy.seed is not None
                      else int(strategy_ss.generate_state(1)[0] >> 1))
     trial_seed = int(trial_ss.generate_state(1)[0] >> 1)
-    space = make_space(config)
-    strategy = make_strategy(config, space, strategy_seed, run_dir)
-    job = make_job(config, space)
+    space = make_space(config, allow_code)
+    strategy = make_strategy(config, space, strategy_seed, run_dir, allow_code)
+    job = make_job(config, space, allow_code)
     return Plan(space, strategy, job, strategy_seed, trial_seed)

@@ -27,7 +27,7 @@ import yaml
 
 from nas.config import ExperimentConfig, build, dump_config, apply_overrides, to_dict
 from nas.search.driver import Driver, write_json
-from nas.search.plan import Plan, make_plan
+from nas.search.plan import make_plan
 from nas.search.progress import Progress
 from nas.search.store import RunStore
 
@@ -116,12 +116,13 @@ def resolve_paths(config: ExperimentConfig) -> ExperimentConfig:
 
 
 def search(config: ExperimentConfig, run_dir: str | Path | None = None, resume: bool = False,
-           progress: Progress | None = None) -> SearchSummary:
-    """Run (or, with ``resume``, continue) a search; returns when the budget is spent."""
+           progress: Progress | None = None, allow_code: bool = False) -> SearchSummary:
+    """Run (or, with ``resume``, continue) a search; returns when the budget is spent.
+    ``allow_code`` lets the config name custom code by import path (``--allow-code``)."""
     start = time.perf_counter()
     config = resolve_paths(config)
     run_dir = Path(run_dir).resolve() if resume else choose_run_dir(config, run_dir)
-    plan = make_plan(config, run_dir)  # every name and option checked before anything is written
+    plan = make_plan(config, run_dir, allow_code)  # every name and option checked before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
         link_latest(run_dir)

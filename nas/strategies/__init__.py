@@ -7,7 +7,7 @@ importing this package pulls in neither Optuna nor torch. Add an entry to regist
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Callable
 
 from nas.strategies.base import Candidate, Failure, Outcome, Result, Strategy
 
@@ -23,12 +23,17 @@ STRATEGIES: dict[str, str] = {
 }
 
 
-def make_strategy(name: str, space: Any, seed: int = 0, **options: Any) -> Strategy:
-    """The strategy registered as ``name`` on ``space``; ValueError listing the names otherwise."""
+def strategy_factory(name: str) -> Callable[..., Strategy]:
+    """The factory registered as ``name``; ValueError listing the names otherwise."""
     if name not in STRATEGIES:
         raise ValueError(f"unknown strategy {name!r}; accepted: {', '.join(sorted(STRATEGIES))}")
     module, _, attr = STRATEGIES[name].partition(":")
-    return getattr(importlib.import_module(module), attr)(space, seed, **options)
+    return getattr(importlib.import_module(module), attr)
 
 
-__all__ = ["Candidate", "Failure", "Outcome", "Result", "Strategy", "STRATEGIES", "make_strategy"]
+def make_strategy(name: str, space: Any, seed: int = 0, **options: Any) -> Strategy:
+    """The strategy registered as ``name`` on ``space`` (the one factory every caller uses)."""
+    return strategy_factory(name)(space, seed, **options)
+
+
+__all__ = ["Candidate", "Failure", "Outcome", "Result", "Strategy", "STRATEGIES", "make_strategy", "strategy_factory"]

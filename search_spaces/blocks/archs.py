@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from search_spaces.block_spec import BlockSpec, parse_stage
-from search_spaces.scaling import COEFFICIENTS, scale
+from search_spaces.blocks.spec import BlockSpec, parse_stage
+from search_spaces.blocks.plan import scale_blocks
+from search_spaces.scaling import COEFFICIENTS
 
 
 def _spec(stem: int, stages: list[str], head: int, act: str = "relu") -> BlockSpec:
@@ -60,7 +61,7 @@ def efficientnet(variant: str) -> BlockSpec:
     if key not in COEFFICIENTS:
         raise ValueError(f"unknown EfficientNet variant {variant!r}; accepted: {', '.join(COEFFICIENTS)}")
     c = COEFFICIENTS[key]
-    return scale(EFFICIENTNET_B0, width=c.width, depth=c.depth, resolution=c.resolution / EFFICIENTNET_B0.resolution)
+    return scale_blocks(EFFICIENTNET_B0, c.width, c.depth, c.resolution / EFFICIENTNET_B0.resolution)
 
 
 NAMED = MappingProxyType({

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import cells
 from cells import counting
 from cells.counting import Cost
-from search_spaces.cell_spec import Cell, CellSpec, output_states
+from search_spaces.cell.spec import Cell, CellSpec, output_states
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ import dataclasses
 from typing import Any, Sequence
 
 from cells.counting import Cost
-from search_spaces import block_archs
+from search_spaces.blocks import archs as block_archs
 from search_spaces.base import Dimension, SearchSpace
-from search_spaces.block_cost import network_cost
-from search_spaces.block_graph import to_graph as _to_graph
-from search_spaces.block_spec import PREFIX, BlockSpec, StageSpec, parse_network
+from search_spaces.blocks.plan import network_cost, scale_blocks
+from search_spaces.blocks.graph import to_graph as _to_graph
+from search_spaces.blocks.spec import PREFIX, BlockSpec, StageSpec, parse_network
 from search_spaces.scaling import round_filters
 
 NAMED = block_archs.NAMED
@@ -153,13 +153,18 @@ class BlockSpace(SearchSpace):
         self.validate(spec)
         if auxiliary:
             raise ValueError("block space: auxiliary=True is not available; block networks have no auxiliary head")
-        from search_spaces.block_network import build  # torch stays out of the rest of the space
+        from search_spaces.blocks.build import build  # torch stays out of the rest of the space
         return build(spec, dropout=dropout, drop_path=drop_path)
 
     def retarget(self, spec: BlockSpec, *, num_classes: int | None = None, resolution: int | None = None) -> BlockSpec:
         self.validate(spec)
         changes = {k: v for k, v in (("num_classes", num_classes), ("resolution", resolution)) if v is not None}
         return dataclasses.replace(spec, **changes)
+
+    def scale(self, spec: BlockSpec, *, width: float = 1.0, depth: float = 1.0,
+              resolution: float = 1.0) -> BlockSpec:
+        self.validate(spec)
+        return scale_blocks(spec, width, depth, resolution)
 
     def from_str(self, text: str) -> BlockSpec:
         return parse_network(text)

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Union
 
-from search_spaces.nasbench201 import NB201Spec, parse_cell
+from search_spaces.nasbench201.spec import NB201Spec, parse_cell
 
 METRICS = ("cifar10_test", "cifar10_valid", "cifar100_test", "cifar100_valid",
            "imagenet16_120_test", "imagenet16_120_valid")

@@ -18,8 +18,8 @@ from torch import nn
 import cells
 from cells.modules.drop_path import DropPath
 from cells.modules.se import maybe_se
-from search_spaces.block_cost import REGISTRY_OP, Part, plan
-from search_spaces.block_spec import BlockSpec
+from search_spaces.blocks.plan import REGISTRY_OP, Part, plan
+from search_spaces.blocks.spec import BlockSpec
 
 
 class ConvBlock(nn.Module):

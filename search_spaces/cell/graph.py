@@ -14,8 +14,8 @@ import re
 import networkx as nx
 
 from cells.counting import Cost
-from search_spaces.cell_plan import CellPlan, NetworkPlan, plan_network
-from search_spaces.cell_spec import CellSpec
+from search_spaces.cell.plan import CellPlan, NetworkPlan, plan_network
+from search_spaces.cell.spec import CellSpec
 
 VIEWS = ("network", "cell")
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 import cells
-from search_spaces.nasbench201 import CELL_OPS, CELLS_PER_STAGE, STEM_CHS, NB201Spec
+from search_spaces.nasbench201.spec import CELL_OPS, CELLS_PER_STAGE, STEM_CHS, NB201Spec
 
 
 class NB201Cell(nn.Module):

@@ -18,9 +18,9 @@ from typing import Any, Sequence
 import cells
 from cells.counting import Cost
 from search_spaces.base import Dimension, SearchSpace
-from search_spaces.cell_archs import NAMED
-from search_spaces.cell_graph import cost as _cost, to_graph as _to_graph
-from search_spaces.cell_spec import (COMBINERS, PREFIX, STEMS, WIRINGS, Block, Cell, CellSpec,
+from search_spaces.cell.archs import NAMED
+from search_spaces.cell.graph import cost as _cost, to_graph as _to_graph
+from search_spaces.cell.spec import (COMBINERS, PREFIX, STEMS, WIRINGS, Block, Cell, CellSpec,
                                      layers_to_n)
 
 NASNET_OPS = ("identity", "conv_1x3_3x1", "conv_1x7_7x1", "dil_conv_3x3", "avg_pool_3x3", "max_pool_3x3",
@@ -126,13 +126,19 @@ class CellSpace(SearchSpace):
         return _to_graph(spec, view)
 
     def build(self, spec: CellSpec, **kwargs):
-        from search_spaces.cell_network import build_network  # torch only when building
+        from search_spaces.cell.build import build_network  # torch only when building
         return build_network(spec, **kwargs)
 
     def retarget(self, spec: CellSpec, *, num_classes: int | None = None,
                  resolution: int | None = None) -> CellSpec:
         changes = {k: v for k, v in (("num_classes", num_classes), ("resolution", resolution)) if v is not None}
         return replace(spec, **changes)
+
+    def scale(self, spec: CellSpec, *, width: float = 1.0, depth: float = 1.0,
+              resolution: float = 1.0) -> CellSpec:
+        # scale_network takes the new input side in pixels (None keeps it).
+        side = None if resolution == 1 else max(1, int(round(spec.resolution * resolution)))
+        return scale_network(spec, width=width, depth=depth, resolution=side)
 
     def from_str(self, text: str) -> CellSpec:
         return CellSpec.from_str(text)

@@ -18,8 +18,8 @@ from torch import nn
 import cells
 from cells.modules.drop_path import DropPath
 from cells.counting import out_size
-from search_spaces.cell_plan import CellPlan, NetworkPlan, OpUse, StemPlan, plan_network
-from search_spaces.cell_spec import CellSpec
+from search_spaces.cell.plan import CellPlan, NetworkPlan, OpUse, StemPlan, plan_network
+from search_spaces.cell.spec import CellSpec
 
 
 def _rate(name: str, value: float) -> float:

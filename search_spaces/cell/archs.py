@@ -23,7 +23,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
-from search_spaces.cell_spec import Block, Cell, CellSpec
+from search_spaces.cell.spec import Block, Cell, CellSpec
 
 Pairs = Sequence[tuple[str, int]]
 

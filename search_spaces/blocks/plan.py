@@ -9,13 +9,15 @@ SE gate and identity skip the other blocks carry.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from dataclasses import dataclass
 
 import cells
 from cells.counting import Cost, linear
 from cells.se import maybe_se_cost
-from search_spaces.block_spec import BlockSpec, StageSpec
+from search_spaces.blocks.spec import BlockSpec, StageSpec
 
 REGISTRY_OP = {"cn": "conv_bn_act", "ds": "ds_conv", "ir": "mbconv"}
 IN_CHANNELS = 3
@@ -105,3 +107,16 @@ def network_cost(spec: BlockSpec) -> Cost:
     for part in plan(spec):
         total = total + part.cost
     return total
+
+
+def scale_blocks(spec: BlockSpec, width: float, depth: float, resolution: float) -> BlockSpec:
+    """Stem, every stage's channels and the head through ``round_filters``, repeats through
+    ``round_repeats``. The TPU reference rounds the head's 1280 the same way; torchvision instead
+    makes it 4x the last stage's scaled channels: both give the same width for B0..B7."""
+    from search_spaces.scaling import check_multipliers, round_filters, round_repeats
+    check_multipliers(width, depth, resolution)
+    stages = tuple(dataclasses.replace(s, out_chs=round_filters(s.out_chs, width),
+                                       repeats=round_repeats(s.repeats, depth)) for s in spec.stages)
+    return dataclasses.replace(spec, stem=round_filters(spec.stem, width), stages=stages,
+                               head=round_filters(spec.head, width),
+                               resolution=max(1, int(round(spec.resolution * resolution))))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import networkx as nx
 
 from cells.counting import Cost
-from search_spaces.block_cost import Part, plan
-from search_spaces.block_spec import BlockSpec
+from search_spaces.blocks.plan import Part, plan
+from search_spaces.blocks.spec import BlockSpec
 
 VIEWS = ("network", "stage")
 
