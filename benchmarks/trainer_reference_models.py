@@ -17,9 +17,9 @@ from torch import nn
 from search_spaces.catalog import resolve, space_for
 
 PAIRS = {
-    "efficientnet_b0": (lambda space, spec: space.build(spec, dropout=0.2, drop_path=0.2),
+    "efficientnet_b0": (lambda space, spec: space.build(spec, drop_path=0.2),
                         lambda: torchvision.models.efficientnet_b0(stochastic_depth_prob=0.2, dropout=0.2)),
-    "mnasnet_b1": (lambda space, spec: space.build(spec, dropout=0.2),
+    "mnasnet_b1": (lambda space, spec: space.build(spec),
                    lambda: torchvision.models.mnasnet1_0(dropout=0.2)),
 }
 

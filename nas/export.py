@@ -85,7 +85,6 @@ def export(spec: Any, out_dir: str | Path, *, checkpoint: str | Path | None = No
     """Export ``spec`` (with ``checkpoint``'s weights when given) into ``out_dir`` as
     ``<name>.onnx`` / ``<name>.pt`` (TorchScript) and ``<name>.spec.json``. Raises ValueError when
     an exported model's logits differ from PyTorch's by more than ``tolerance``."""
-    from nas.scaling.sources import network_of
     from nas.trained import build_with_weights
     from search_spaces.catalog import space_for
 
@@ -94,7 +93,7 @@ def export(spec: Any, out_dir: str | Path, *, checkpoint: str | Path | None = No
         raise ValueError(f"unknown export format(s) {unknown or list(formats)}; accepted: {', '.join(FORMATS)}")
     if "onnx" in formats:
         _require_onnx()  # fail before building anything
-    spec = network_of(spec)
+    spec = space_for(spec).network(spec)
     model = build_with_weights(spec, checkpoint)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

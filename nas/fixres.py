@@ -99,9 +99,10 @@ class FixResReport:
 def load_trained(run_dir: Path) -> tuple[Any, nn.Module, DataConfig, TrainConfig]:
     """(spec, model with the checkpoint's weights, data config, train config) of a ``nas train``
     output directory."""
-    from nas.trained import build_with_weights, run_spec
+    from nas.runs import trained_spec
+    from nas.trained import build_with_weights
 
-    spec, saved = run_spec(run_dir)
+    spec, saved = trained_spec(run_dir)
     model = build_with_weights(spec, Path(run_dir) / "checkpoint.pt")
     return spec, model, DataConfig.from_dict(saved["data"]), TrainConfig.from_dict(saved["train"])
 

@@ -59,7 +59,7 @@ def cross_check_cost(space: Any, spec: Any, model: nn.Module | None = None) -> C
     here without training options when ``model`` is not given)."""
     cost = space.cost(spec)
     model = model if model is not None else space.build(spec)
-    return CostCheck(cost.params, cost.macs, count_params(model), count_macs(model, spec.resolution))
+    return CostCheck(cost.params, cost.macs, count_params(model), count_macs(model, space.input_resolution(spec)))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ class RunData:
         return [t for t in self.finished if t.status != "failed" and t.reward is not None]
 
     def top(self, k: int = 10) -> list[TrialRecord]:
-        return sorted(self.scored, key=lambda t: (-t.reward, t.seq))[:k]
+        """Best first, one row per architecture: the run store's ranking (``nas.runs.top``)."""
+        from nas.runs import top
+        return top(self.run_dir, k)
 
 
 def load_run(run_dir: str | Path) -> RunData:

@@ -1,4 +1,5 @@
-"""The search report's figures (matplotlib, Agg backend: files only, no display needed).
+"""The search report's figures (matplotlib's ``Figure`` API: files only, no pyplot state and no
+global backend switch, so a library call never changes the caller's matplotlib setup).
 
 Best-so-far curves against trials and against search time (the NAS papers' standard progress
 plots, e.g. Real et al. 2019 Fig. 3), and the accuracy-vs-cost scatter with its Pareto front
@@ -12,11 +13,10 @@ from typing import Sequence
 import numpy as np
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-    return plt
+def _figure():
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(6.4, 4.0), dpi=100)
+    return fig, fig.add_subplot()
 
 
 def best_so_far(values: Sequence[float | None]) -> np.ndarray:
@@ -31,8 +31,7 @@ def best_so_far(values: Sequence[float | None]) -> np.ndarray:
 
 def progress_plot(x: Sequence[float], rewards: Sequence[float | None], xlabel: str, path: Path,
                   title: str) -> Path:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    fig, ax = _figure()
     x = np.asarray(x, dtype=float)
     ok = np.array([r is not None for r in rewards])
     if ok.any():
@@ -43,10 +42,10 @@ def progress_plot(x: Sequence[float], rewards: Sequence[float | None], xlabel: s
                                                           [0.0])), marker="x", color="tab:red",
                    s=18, label="failed")
     ax.step(x, best_so_far(rewards), where="post", color="tab:orange", lw=2, label="best so far")
-    return _finish(plt, fig, ax, xlabel, title, path)
+    return _finish(fig, ax, xlabel, title, path)
 
 
-def _finish(plt, fig, ax, xlabel: str, title: str, path: Path) -> Path:
+def _finish(fig, ax, xlabel: str, title: str, path: Path) -> Path:
     """Axes labels, grid and legend shared by every report plot; saves and frees the figure."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel("reward")
@@ -54,15 +53,13 @@ def _finish(plt, fig, ax, xlabel: str, title: str, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    fig.savefig(path)  # a Figure not registered with pyplot is freed with its last reference
     return path
 
 
 def pareto_plot(cost: Sequence[float], rewards: Sequence[float], front: Sequence[int],
                 xlabel: str, path: Path, title: str) -> Path:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    fig, ax = _figure()
     cost, rewards = np.asarray(cost, dtype=float), np.asarray(rewards, dtype=float)
     ax.scatter(cost, rewards, s=14, alpha=0.5, color="tab:blue", label="trial")
     order = sorted(front, key=lambda i: cost[i])
@@ -70,4 +67,4 @@ def pareto_plot(cost: Sequence[float], rewards: Sequence[float], front: Sequence
             label="Pareto front")
     if np.all(cost > 0) and cost.max() / max(cost.min(), 1e-12) > 20:
         ax.set_xscale("log")
-    return _finish(plt, fig, ax, xlabel, title, path)
+    return _finish(fig, ax, xlabel, title, path)

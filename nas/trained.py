@@ -3,7 +3,6 @@ directory (``config.json`` + ``checkpoint.pt``), or weights from a checkpoint fi
 spec. The auxiliary head (NASNet's training aid) is never part of the loaded model."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +40,3 @@ def build_with_weights(spec: Any, checkpoint: str | Path | None = None) -> nn.Mo
             first = str(err).strip().splitlines()[0]
             raise ValueError(f"checkpoint {str(checkpoint)!r} does not fit {spec.to_str()[:80]}...: {first}") from None
     return model.eval()
-
-
-def run_spec(run_dir: str | Path) -> tuple[Any, dict]:
-    """(spec, saved config) of a ``nas train`` output directory."""
-    from search_spaces.catalog import resolve
-
-    config = Path(run_dir) / "config.json"
-    if not config.is_file():
-        raise FileNotFoundError(f"{config} is missing: expected a `nas train` output directory")
-    saved = json.loads(config.read_text())
-    return resolve(saved["spec"]), saved

@@ -88,6 +88,11 @@ class SearchSpace(abc.ABC):
         raise TypeError(f"{self.name}: no scaling rule for {type(spec).__name__} specs; "
                         "accepted: block specs and cell-space network specs")
 
+    def network(self, spec: Any) -> Any:
+        """The concrete network spec ``spec`` stands for (a compound spec's scaled base; itself
+        for every other space)."""
+        return spec
+
     def describe(self, spec: Any) -> dict[str, float]:
         """Numbers a spec carries that every trial's metrics should record (none by default)."""
         return {}

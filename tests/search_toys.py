@@ -199,3 +199,9 @@ def group_alive(pgid: int) -> list[int]:
             if int(fields[2]) == pgid and fields[0] != "Z":
                 alive.append(int(entry.name))
     return alive
+
+
+def spec_id(spec) -> str:
+    """A stable test id: the spec string's digest (``hash`` changes between interpreter runs)."""
+    import hashlib
+    return hashlib.sha256(spec.to_str().encode()).hexdigest()[:8]

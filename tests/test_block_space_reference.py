@@ -7,7 +7,8 @@ import torch
 import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
-from search_spaces.blocks.archs import BUILD_DEFAULTS, EFFICIENTNET_B0, NAMED, efficientnet
+from search_spaces.scaling import COEFFICIENTS
+from search_spaces.blocks.archs import EFFICIENTNET_B0, NAMED, efficientnet
 from search_spaces.blocks.plan import network_cost
 from search_spaces.blocks.build import build, load_ordered_state_dict
 from search_spaces.blocks.space import BlockSpace
@@ -34,11 +35,12 @@ def test_analytic_params_equal_torchvision(name):
 def test_efficientnets_are_b0_scaled_and_build_exactly(name):
     spec = NAMED[name]
     assert spec == efficientnet(name) and spec.resolution == RESOLUTIONS[name]
-    assert spec.stages[0].op == "ir" and all(s.act == "silu" for s in spec.stages)
+    assert spec.stages[0].op == "ds" and all(s.act == "silu" for s in spec.stages)  # MBConv e1 is ds
+    assert spec.dropout == COEFFICIENTS[name.removeprefix("efficientnet_")].dropout  # B0 0.2 ... B7 0.5
     # torchvision's head rule (4x the last stage) and the TPU reference's (round 1280) agree.
     assert spec.head == 4 * spec.stages[-1].out_chs
     with torch.device("meta"):  # shapes only: B7 would allocate 265 MB for nothing
-        model = build(spec, **BUILD_DEFAULTS[name])
+        model = build(spec, drop_path=0.2)
     assert _params(model) == TORCHVISION_PARAMS[name]
 
 
@@ -104,4 +106,5 @@ def test_mnasnet_b1_is_torchvisions_block_for_block():
     ours = build(NAMED["mnasnet_b1"])
     shapes = [tuple(t.shape) for t in ours.state_dict().values()]
     assert shapes == [tuple(t.shape) for t in ref.state_dict().values()]
-    assert EFFICIENTNET_B0.to_str().startswith("blocks:stem_c32_silu,ir_r1_k3_s1_e1_c16_se0.25_silu,")
+    # The reference's MBConv e1 is the depthwise-separable conv: its canonical token is ds.
+    assert EFFICIENTNET_B0.to_str().startswith("blocks:stem_c32_silu,ds_r1_k3_s1_c16_se0.25_silu,")

@@ -5,6 +5,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from search_toys import spec_id
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -71,7 +72,7 @@ def _random_specs(count: int, seed: int, **macro):
 @pytest.mark.parametrize("spec", _random_specs(6, 0) + _random_specs(2, 1, wiring="darts")
                          + _random_specs(1, 2, stem="imagenet", resolution=40)
                          + _random_specs(1, 3, stem="imagenet", wiring="darts", resolution=32),
-                         ids=lambda s: f"{s.stem}-{s.wiring}-{hash(s) % 10000}")
+                         ids=lambda s: f"{s.stem}-{s.wiring}-{spec_id(s)}")
 def test_random_specs_build_forward_and_cost_exactly(spec):
     model = build_network(spec)
     assert n_params(model) == cs.space_for(spec).cost(spec).params

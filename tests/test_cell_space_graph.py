@@ -4,6 +4,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from search_toys import spec_id
 
 from search_spaces.cell import space as cs
 from search_spaces.cell.archs import NAMED
@@ -20,7 +21,7 @@ def _specs():
     return [space.sample(rng) for _ in range(5)] + [NAMED[n] for n in ("nasnet_a_mobile", "darts_v2")]
 
 
-@pytest.mark.parametrize("spec", _specs(), ids=lambda s: str(hash(s) % 10000))
+@pytest.mark.parametrize("spec", _specs(), ids=spec_id)
 def test_cell_view_counts_follow_the_spec(spec):
     g = to_graph(spec, "cell")
     assert g.graph["view"] == "cell" and g.graph["space"] == "cell" and cs.parse(g.graph["spec"]) == spec
@@ -43,7 +44,7 @@ def test_cell_view_counts_follow_the_spec(spec):
     assert nx.is_directed_acyclic_graph(g)
 
 
-@pytest.mark.parametrize("spec", _specs(), ids=lambda s: str(hash(s) % 10000))
+@pytest.mark.parametrize("spec", _specs(), ids=spec_id)
 def test_network_view_sums_to_the_spec_cost(spec):
     g = to_graph(spec, "network")
     plan = plan_network(spec)

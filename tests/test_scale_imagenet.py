@@ -101,11 +101,19 @@ def test_cli_budget_over_a_cell_range_never_exceeds(tmp_path, capsys):
 
 
 def test_run_directory_means_its_best_spec(tmp_path):
+    """The run store is the truth: a stale best.json (a kill between the two writes) is ignored."""
+    from nas.search.store import RunStore
+    from nas.strategies.base import Candidate, Result
+
     run = tmp_path / "run"
     run.mkdir()
-    best = [{"rank": 1, "candidate_id": 3, "spec": resolve("darts_v2").to_str(), "reward": 0.9,
-             "status": "done", "metrics": {}}]
-    (run / "best.json").write_text(json.dumps(best))
+    with RunStore(run / "trials.sqlite") as store:
+        for i, (name, acc) in enumerate((("darts_v1", 0.8), ("darts_v2", 0.9))):
+            spec = resolve(name)
+            store.propose(Candidate(i, spec, ()), spec.to_str(), state={})
+            store.finish(i, Result(acc), state={}, elapsed_s=float(i))
+    stale = [{"rank": 1, "candidate_id": 0, "spec": resolve("darts_v1").to_str(), "reward": 0.8}]
+    (run / "best.json").write_text(json.dumps(stale))
     out = tmp_path / "o.json"
     assert cli.main(["scale", str(run), "--cells", "4", "--filters", "48", "-o", str(out)]) == 0
     assert resolve(str(out)) == resolve("darts_v2_imagenet")

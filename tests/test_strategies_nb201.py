@@ -49,8 +49,11 @@ def test_evolution_and_tpe_beat_random(table):
               f"({QUERIES} queries, seeds {list(SEEDS)})")
     assert np.mean(best["evolution"]) > np.mean(best["random"])
     assert np.mean(best["tpe"]) > np.mean(best["random"])
-    top = max(table.query(arch) for arch in table.arch_strings())
-    assert max(max(v) for v in best.values()) <= top
+    # Not just better than random: evolution's mean best is in the table's top 1%.
+    accuracies = np.sort([table.query(arch) for arch in table.arch_strings()])
+    top_percent = accuracies[int(0.99 * len(accuracies))]
+    print(f"table: 99th percentile {top_percent:.3f}, optimum {accuracies[-1]:.3f}")
+    assert np.mean(best["evolution"]) >= top_percent
 
 
 def test_nsga2_front_beats_random_hypervolume(table):

@@ -27,7 +27,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nas.export import export
-    from nas.scaling.sources import resolve_any
+    from nas.resolve import resolve
 
     checkpoint = args.checkpoint
     source = Path(args.spec)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         train_dir = False
     if checkpoint is None and train_dir and (source / "checkpoint.pt").is_file():
         checkpoint = source / "checkpoint.pt"
-    spec = resolve_any(args.spec)
+    spec = resolve(args.spec)
     report = export(spec, args.out, checkpoint=checkpoint, formats=args.formats or ("onnx", "torchscript"),
                     opset=args.opset, name=args.name)
     print(f"weights: {checkpoint if checkpoint is not None else 'untrained (seeded initialisation)'}")

@@ -55,20 +55,9 @@ def retarget(spec: Any, num_classes: int | None, resolution: int | None) -> Any:
 
 def resolve_specs(text: str, top: int) -> list[tuple[str, Any]]:
     """(title, spec) pairs: one for a name / string / file, up to ``top`` for a run directory."""
-    from search_spaces import catalog
+    from nas.resolve import resolve_all
 
-    if top < 1:
-        raise ValueError(f"--top must be at least 1, got {top}")
-    path = Path(text)
-    try:
-        is_run = path.is_dir()
-    except OSError:  # a long spec string is no file name the OS accepts
-        is_run = False
-    if is_run:
-        from nas.graphs.runs import top_specs  # the run store reader
-
-        return top_specs(path, top)
-    return [(text, catalog.resolve(text))]
+    return resolve_all(text, top)
 
 
 def _emit(data: bytes | str, out: Path | None, binary: bool = False) -> None:

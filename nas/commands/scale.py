@@ -98,10 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _imagenet(args: argparse.Namespace) -> int:
     from nas.scaling.imagenet import to_imagenet
-    from nas.scaling.sources import network_of, resolve_any
+    from nas.resolve import resolve
+    from search_spaces.catalog import space_for
     from search_spaces.cell.spec import layers_to_n
 
-    spec = network_of(resolve_any(args.spec))
+    spec = resolve(args.spec)
+    spec = space_for(spec).network(spec)
     if args.layers is not None and args.cells is not None:
         raise ValueError("give --cells or --layers, not both")
     cells = [layers_to_n(args.layers)] if args.layers is not None else args.cells
@@ -132,7 +134,7 @@ def _imagenet(args: argparse.Namespace) -> int:
 def _family(args: argparse.Namespace, run_dir: Path | None = None) -> int:
     from search_spaces.compound.space import ScaledSpec
     from nas.scaling.family import family, markdown, paper_differences, write_family
-    from nas.scaling.sources import resolve_any
+    from nas.resolve import resolve as resolve_any
 
     spec = resolve_any(str(run_dir) if run_dir is not None else args.spec)
     found = isinstance(spec, ScaledSpec)
@@ -163,7 +165,7 @@ def _search(args: argparse.Namespace) -> int:
     if args.backend:
         overrides.append(f"execution.backend={args.backend}")
     config = load_config(args.spec, overrides)
-    if config.space.name not in ("compound", "search_spaces.compound.space:ScalingSpace"):
+    if config.space.name != "compound":
         raise ValueError(f"--search runs a compound-scaling experiment (space.name: compound), got "
                          f"space.name {config.space.name!r}; use `nas search` for other searches")
     summary = search(config, run_dir=args.run_dir, progress=Progress(enabled=False))

@@ -3,6 +3,7 @@ a final test evaluation, ``results.json`` and ``log.csv`` in the output director
 from __future__ import annotations
 
 import argparse
+import sys
 import hashlib
 import json
 import re
@@ -41,6 +42,9 @@ def register(sub) -> None:
     t.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="disable AMP on CUDA")
     p.add_argument("--out", type=Path, default=None, help="output directory (default runs/train/<spec>)")
     p.add_argument("--resume", action="store_true", help="continue from the output directory's checkpoint")
+    p.add_argument("--dry-run", action="store_true",
+                   help="build the network at its own task, check its analytic cost against torch's count, "
+                        "and stop (no data, no training, nothing written)")
     from nas.commands.eval import add_fixres_arguments  # FixRes after training (nas.fixres)
     add_fixres_arguments(p)
     p.set_defaults(func=run)
@@ -79,14 +83,32 @@ def _check_same_spec(given, saved, out: Path) -> None:
                          f"({saved.to_str()})")
 
 
+def dry_run(spec) -> int:
+    """Build ``spec`` and hold its analytic cost against the built module: the quick check that a
+    spec (of any space, a compound one included) trains before any data is loaded."""
+    from nas.metrics import cross_check_cost
+    from search_spaces.catalog import space_for
+
+    space = space_for(spec)
+    check = cross_check_cost(space, spec)
+    print(f"{spec.to_str()}\n{check.params:,} params, {check.macs:,} MACs at {space.input_resolution(spec)}px "
+          f"(built: {check.measured_params:,} params, {check.measured_macs:,} MACs)")
+    if not check.match:
+        print("nas train: analytic cost and built module disagree", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    from search_spaces.catalog import resolve
+    from nas.resolve import resolve
     from nas.train.full import train_full
 
     if args.fixres_epochs and args.test_resolution is None:
         raise ValueError("--fixres-epochs needs --test-resolution")
     if args.spec is None and not (args.resume and args.out):
         raise ValueError("SPEC is required (only `--resume --out DIR` may omit it)")
+    if args.dry_run:
+        return dry_run(resolve(args.spec))
     out = args.out or _default_out(args.spec)
     if args.resume and (out / "config.json").is_file():
         spec_text, data_config, config = _from_saved(args, out)

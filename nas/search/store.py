@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS trials (
     elapsed_s REAL                          -- search clock (excludes time the driver was down)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS trials_by_spec ON trials (spec, reward);  -- folding repeats in top()
 """
 
 
@@ -165,10 +166,19 @@ class RunStore:
     def trials(self, statuses: Iterable[str] = STATUSES) -> list[TrialRecord]:
         return self._select(statuses, "ORDER BY seq")
 
-    def top(self, k: int, statuses: Iterable[str] = ("done", "stopped")) -> list[TrialRecord]:
+    def top(self, k: int, statuses: Iterable[str] = ("done", "stopped"), *,
+            distinct: bool = False) -> list[TrialRecord]:
         """The ``k`` highest rewards (earliest first among ties), sorted by SQLite: the driver asks
-        after every event, so this must not read the whole table each time."""
-        return self._select(statuses, "AND reward IS NOT NULL ORDER BY reward DESC, seq LIMIT ?", (k,))
+        after every event, so this must not read the whole table each time. ``distinct`` folds
+        repeats of one architecture (a strategy may re-ask a spec) into its best trial."""
+        statuses = tuple(statuses)
+        fold = ""
+        if distinct:
+            marks = ", ".join("?" * len(statuses))
+            fold = ("AND seq = (SELECT b.seq FROM trials b WHERE b.spec = trials.spec AND b.reward IS NOT NULL "
+                    f"AND b.status IN ({marks}) ORDER BY b.reward DESC, b.seq LIMIT 1) ")
+        args = (statuses if distinct else ()) + (k,)
+        return self._select(statuses, f"AND reward IS NOT NULL {fold}ORDER BY reward DESC, seq LIMIT ?", args)
 
     def _select(self, statuses: Iterable[str], tail: str, args: tuple = ()) -> list[TrialRecord]:
         statuses = tuple(statuses)

@@ -8,6 +8,7 @@ with the released coefficient table, which is the point of compound scaling.
 """
 from __future__ import annotations
 
+import dataclasses
 from types import MappingProxyType
 
 from search_spaces.blocks.spec import BlockSpec, parse_stage
@@ -61,18 +62,12 @@ def efficientnet(variant: str) -> BlockSpec:
     if key not in COEFFICIENTS:
         raise ValueError(f"unknown EfficientNet variant {variant!r}; accepted: {', '.join(COEFFICIENTS)}")
     c = COEFFICIENTS[key]
-    return scale_blocks(EFFICIENTNET_B0, c.width, c.depth, c.resolution / EFFICIENTNET_B0.resolution)
+    scaled = scale_blocks(EFFICIENTNET_B0, c.width, c.depth, c.resolution / EFFICIENTNET_B0.resolution)
+    return dataclasses.replace(scaled, dropout=c.dropout)  # the paper's per-variant dropout (0.2 .. 0.5)
 
 
 NAMED = MappingProxyType({
     "mnasnet_b1": MNASNET_B1,
     "mnasnet_a1": MNASNET_A1,
     **{f"efficientnet_{key}": efficientnet(key) for key in COEFFICIENTS},
-})
-
-# Training-time defaults that are build keywords, not spec (the papers' dropout before the classifier).
-BUILD_DEFAULTS = MappingProxyType({
-    "mnasnet_b1": {"dropout": 0.2},
-    "mnasnet_a1": {"dropout": 0.2},
-    **{f"efficientnet_{key}": {"dropout": c.dropout, "drop_path": 0.2} for key, c in COEFFICIENTS.items()},
 })

@@ -49,13 +49,12 @@ def _make_block(part: Part, spec: BlockSpec, drop_path: float) -> nn.Module:
 
 
 class BlockNetwork(nn.Module):
-    def __init__(self, spec: BlockSpec, *, dropout: float = 0.2, drop_path: float = 0.0):
+    def __init__(self, spec: BlockSpec, *, drop_path: float = 0.0):
         super().__init__()
         if not isinstance(spec, BlockSpec):
             raise TypeError(f"BlockNetwork needs a BlockSpec, got {type(spec).__name__}")
-        for name, value in (("dropout", dropout), ("drop_path", drop_path)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-                raise ValueError(f"build: {name} must be a number in [0, 1), got {value!r}")
+        if isinstance(drop_path, bool) or not isinstance(drop_path, (int, float)) or not 0 <= drop_path < 1:
+            raise ValueError(f"build: drop_path must be a number in [0, 1), got {drop_path!r}")
         self.spec = spec
         parts = plan(spec)
         blocks = [p for p in parts if p.op == "block"]
@@ -68,7 +67,7 @@ class BlockNetwork(nn.Module):
         self.stages = nn.Sequential(*(nn.Sequential(*s) for s in stages))
         self.head = cells.create("conv_bn_act", head.in_chs, head.chs, 1, **head.option_dict())
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(spec.dropout)
         self.classifier = nn.Linear(spec.head, spec.num_classes)
         _init_weights(self)
 
@@ -93,8 +92,8 @@ def _init_weights(model: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def build(spec: BlockSpec, *, dropout: float = 0.2, drop_path: float = 0.0) -> BlockNetwork:
-    return BlockNetwork(spec, dropout=dropout, drop_path=drop_path)
+def build(spec: BlockSpec, *, drop_path: float = 0.0) -> BlockNetwork:
+    return BlockNetwork(spec, drop_path=drop_path)
 
 
 def load_ordered_state_dict(model: nn.Module, state: Mapping[str, torch.Tensor]) -> dict[str, str]:

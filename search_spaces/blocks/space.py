@@ -31,8 +31,7 @@ from search_spaces.blocks.spec import PREFIX, BlockSpec, StageSpec, parse_networ
 from search_spaces.scaling import round_filters
 
 NAMED = block_archs.NAMED
-OP_CHOICES = ("cn", "ds", "ir_e1", "ir_e3", "ir_e6")
-STAGE_FIELDS = ("op", "kernel", "se", "skip", "filters", "layers")
+OP_CHOICES = ("cn", "ds", "ir_e3", "ir_e6")
 
 
 def _op_choice(stage: StageSpec) -> str:
@@ -42,9 +41,12 @@ def _op_choice(stage: StageSpec) -> str:
 def _parse_op_choice(choice: str) -> tuple[str, int]:
     if choice in ("cn", "ds"):
         return choice, 1
-    if choice.startswith("ir_e") and choice[4:].isdigit() and int(choice[4:]) >= 1:
+    if choice == "ir_e1":
+        raise ValueError("block space: op choice 'ir_e1' builds the same network as 'ds' (MBConv without "
+                         "expansion is the depthwise-separable conv); use 'ds'")
+    if choice.startswith("ir_e") and choice[4:].isdigit() and int(choice[4:]) >= 2:
         return "ir", int(choice[4:])
-    raise ValueError(f"block space: op choice {choice!r} not understood; accepted: cn, ds, ir_e<int>")
+    raise ValueError(f"block space: op choice {choice!r} not understood; accepted: cn, ds, ir_e<int >= 2>")
 
 
 class BlockSpace(SearchSpace):
@@ -148,13 +150,14 @@ class BlockSpace(SearchSpace):
         self.validate(spec)
         return _to_graph(spec, view)
 
-    def build(self, spec: BlockSpec, *, dropout: float = 0.2, drop_path: float = 0.0, auxiliary: bool = False):
-        """Module with logits out; ``auxiliary`` exists for a uniform trainer call and must be off."""
+    def build(self, spec: BlockSpec, *, drop_path: float = 0.0, auxiliary: bool = False):
+        """Module with logits out (the spec's own dropout before the classifier); ``drop_path`` is
+        the training recipe's; ``auxiliary`` exists for a uniform trainer call and must be off."""
         self.validate(spec)
         if auxiliary:
             raise ValueError("block space: auxiliary=True is not available; block networks have no auxiliary head")
         from search_spaces.blocks.build import build  # torch stays out of the rest of the space
-        return build(spec, dropout=dropout, drop_path=drop_path)
+        return build(spec, drop_path=drop_path)
 
     def retarget(self, spec: BlockSpec, *, num_classes: int | None = None, resolution: int | None = None) -> BlockSpec:
         self.validate(spec)

@@ -77,6 +77,10 @@ class StageSpec:
         _check_int(owner, "stride", self.stride, allowed=STRIDES)
         _check_int(owner, "out_chs", self.out_chs)
         _check_int(owner, "expand", self.expand)
+        if self.op == "ir" and self.expand == 1:
+            # MBConv without expansion is exactly the depthwise-separable conv (same layers, same
+            # weights): one network, one spec, so the store and the strategies see it once.
+            object.__setattr__(self, "op", "ds")
         if self.op != "ir" and self.expand != 1:
             raise ValueError(f"{owner}: expand applies to 'ir' stages only; {self.op!r} needs expand=1, "
                              f"got {self.expand!r}")
@@ -172,6 +176,7 @@ class BlockSpec:
     resolution: int = 224
     stem_act: str = "relu"
     head_act: str = "relu"
+    dropout: float = 0.2  # before the classifier: part of the published network (B7 uses 0.5)
 
     def __post_init__(self) -> None:
         owner = "blocks spec"
@@ -186,12 +191,18 @@ class BlockSpec:
             _check_int(owner, field, getattr(self, field))
         _check_act(owner, "stem_act", self.stem_act)
         _check_act(owner, "head_act", self.head_act)
+        p = self.dropout
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise ValueError(f"{owner}: dropout must be a number in [0, 1), got {p!r}")
+        object.__setattr__(self, "dropout", float(p))
 
     def to_str(self) -> str:
         parts = [_edge_token("stem", self.stem, self.stem_act)]
         parts += [stage.to_str() for stage in self.stages]
         parts.append(_edge_token("head", self.head, self.head_act))
         parts += [f"classes{self.num_classes}", f"res{self.resolution}"]
+        if self.dropout != 0.2:
+            parts.append(f"drop{self.dropout!r}")
         return PREFIX + ",".join(parts)
 
     @classmethod
@@ -201,7 +212,7 @@ class BlockSpec:
     def to_dict(self) -> dict:
         return {"space": "blocks", "stem": self.stem, "stem_act": self.stem_act,
                 "stages": [s.to_dict() for s in self.stages], "head": self.head, "head_act": self.head_act,
-                "num_classes": self.num_classes, "resolution": self.resolution}
+                "num_classes": self.num_classes, "resolution": self.resolution, "dropout": self.dropout}
 
     @classmethod
     def from_dict(cls, data: Any) -> "BlockSpec":
@@ -260,14 +271,11 @@ def parse_network(text: str) -> BlockSpec:
     if not isinstance(text, str) or not text.strip().startswith(PREFIX):
         raise ValueError(f"blocks spec must start with {PREFIX!r}, got {text!r}")
     parts = [p.strip() for p in text.strip()[len(PREFIX):].split(",")]
-    tail: dict[str, int] = {}
-    while parts and parts[-1].startswith(("classes", "res")):
+    tail: dict[str, float] = {}
+    while parts and parts[-1].startswith(("classes", "res", "drop")):
         tok = parts.pop()
-        key = "classes" if tok.startswith("classes") else "res"
-        digits = tok[len(key):]
-        if not digits.isdigit() or key in tail:
-            raise ValueError(f"blocks spec: bad part {tok!r}; accepted at the end: classes<int>, res<int>, once each")
-        tail[key] = int(digits)
+        key = next(k for k in ("classes", "res", "drop") if tok.startswith(k))
+        tail[key] = _tail_value(tok, key, tail)
     if len(parts) < 3:
         raise ValueError("blocks spec: needs a stem, at least one stage and a head, e.g. "
                          f"'{PREFIX}stem_c32,ir_r1_k3_s1_e1_c16,head_c1280'; got {text!r}")
@@ -275,6 +283,17 @@ def parse_network(text: str) -> BlockSpec:
     head, head_act = _parse_edge("head", parts[-1])
     stages = tuple(parse_stage(p, f"stage {i + 1}") for i, p in enumerate(parts[1:-1]))
     try:
-        return BlockSpec(stem, stages, head, tail.get("classes", 1000), tail.get("res", 224), stem_act, head_act)
+        return BlockSpec(stem, stages, head, tail.get("classes", 1000), tail.get("res", 224), stem_act, head_act,
+                         tail.get("drop", 0.2))
     except ValueError as err:
         raise ValueError(f"{err} (in {text!r})") from None
+
+
+def _tail_value(tok: str, key: str, seen: dict) -> float:
+    """``classes<int>``, ``res<int>``, ``drop<float>``: each once, at the end of the string."""
+    raw = tok[len(key):]
+    ok = raw.isdigit() if key != "drop" else raw.replace(".", "", 1).isdigit()
+    if not ok or key in seen:
+        raise ValueError(f"blocks spec: bad part {tok!r}; accepted at the end: classes<int>, res<int>, "
+                         "drop<float>, once each")
+    return float(raw) if key == "drop" else int(raw)

@@ -136,6 +136,9 @@ class ScalingSpace(SearchSpace):
     def from_dict(self, data: dict) -> ScaledSpec:
         return ScaledSpec.from_dict(data)
 
+    def network(self, spec: ScaledSpec) -> Any:
+        return spec.network
+
     def input_resolution(self, spec: ScaledSpec) -> int:
         return spec.network.resolution
 
