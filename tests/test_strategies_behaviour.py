@@ -101,7 +101,7 @@ def test_optuna_records_trials_in_sqlite(tmp_path):
     assert trials[0].values == [80.0, 50.0]
     assert trials[0].params == {d.name: op for d, op in zip(SPACE.dimensions(), a.spec.ops)}
     assert set(trials[0].params.values()) <= set(OPS)
-    assert strategy.state_dict()["pending"] == [c.id]
+    assert strategy.state_dict()["body"]["pending"] == [c.id]
     with pytest.raises(ValueError, match="study 'mo' already exists"):
         OptunaStrategy(SPACE, 0, sampler="nsga2", objectives=(("reward", "maximize"), ("macs", "minimize")),
                        storage=url, study_name="mo").ask(1)
@@ -117,6 +117,6 @@ def test_optuna_configuration_errors(tmp_path):
     with pytest.raises(ValueError, match="needs an RDB storage"):
         OptunaStrategy(SPACE).state_dict()
     state = OptunaStrategy(SPACE, storage=f"sqlite:///{tmp_path / 'a.db'}", study_name="a").state_dict()
-    state["study_name"] = "absent"
+    state["body"]["study_name"] = "absent"
     with pytest.raises(ValueError, match="study 'absent' not found"):
         OptunaStrategy(SPACE).load_state_dict(state)

@@ -72,11 +72,11 @@ def test_killed_after_tell_resumes_exactly(name, table, tmp_path):
     del first
     resumed = make(name, tmp_path, "unused.db")
     resumed.load_state_dict(saved)
-    assert resumed.state_dict()["pending"] == [cand.id]
+    assert resumed.state_dict()["body"]["pending"] == [cand.id]
     with warnings.catch_warnings():
         warnings.simplefilter("error")                   # same outcome again: silent
         resumed.tell(cand, outcome(cand, table))         # the driver's re-run of "was running"
-    assert resumed.state_dict()["pending"] == []
+    assert resumed.state_dict()["body"]["pending"] == []
     for _ in range(5):
         step(resumed, table, log)
     assert log == expected_log
@@ -121,7 +121,7 @@ def test_a_pending_trial_missing_from_the_study_is_refused(tmp_path):
     first = make("tpe", tmp_path, "run.db")
     first.ask(1)
     saved = first.state_dict()
-    saved["pending"] = [0, 7]
+    saved["body"]["pending"] = [0, 7]
     with pytest.raises(ValueError, match=r"pending trials \[7\] are neither running nor finished"):
         make("tpe", tmp_path, "unused.db").load_state_dict(saved)
 

@@ -109,7 +109,8 @@ def test_checkpoint_tensors_are_packed_bitwise_exact(table):
     ctrl = RNNController(NB201Space(), seed=5, batch_size=4)
     drive(ctrl, table, 3)
     state = ctrl.state_dict()
-    legacy = json.loads(json.dumps(state))   # the float-list form earlier versions wrote
+    # The flat float-list form earlier versions wrote (no nested body, tensors as lists).
+    legacy = json.loads(json.dumps({**{k: v for k, v in state.items() if k != "body"}, **state["body"]}))
     legacy["policy"] = {k: unpack_tensor(v, k).tolist() for k, v in legacy["policy"].items()}
     legacy["optimizer"] = {i: {k: unpack_tensor(v, k).tolist() for k, v in s.items()}
                            for i, s in legacy["optimizer"].items()}
@@ -131,7 +132,7 @@ def test_out_of_order_tells_update_in_arrival_order(table):
     ctrl.tell(cands[0], Result(table.query(cands[0].spec)))
     assert ctrl.updates == 1
     assert any(not torch.equal(before[k], v) for k, v in ctrl.policy.state_dict().items())
-    assert sorted(i for i, _, _ in ctrl.state_dict()["pending"]) == [cands[2].id, cands[3].id]
+    assert sorted(i for i, _, _ in ctrl.state_dict()["body"]["pending"]) == [cands[2].id, cands[3].id]
     with pytest.raises(ValueError, match="not pending"):
         ctrl.tell(cands[0], Result(80.0))
     with pytest.raises(ValueError, match="not pending"):
@@ -151,8 +152,8 @@ def test_failures_count_as_failure_reward_or_are_skipped():
         for c in ctrl.ask(3):
             ctrl.tell(c, Failure("out of memory"))
     assert counted.updates == 1 and counted.baseline == 0.0
-    assert skipped.updates == 0 and skipped.state_dict()["told"] == []
-    assert skipped.state_dict()["pending"] == []
+    assert skipped.updates == 0 and skipped.state_dict()["body"]["told"] == []
+    assert skipped.state_dict()["body"]["pending"] == []
 
 
 def test_candidates_are_frozen_specs_of_their_decisions():

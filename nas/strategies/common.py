@@ -122,3 +122,18 @@ def check_state(state: Any, kind: str, config: dict, space) -> None:
     if state.get("space") != fingerprint(space):
         raise ValueError(f"state_dict was taken on a space with decisions {state.get('space')}, "
                          f"not {fingerprint(space)}")
+
+
+def seal(strategy, **body: Any) -> dict:
+    """The one checkpoint envelope of every strategy: its kind, configuration, the space's
+    fingerprint and its generator, then what the strategy itself keeps (``body``)."""
+    return {"strategy": strategy.kind, "config": strategy._config(), "space": fingerprint(strategy.space),
+            "rng": rng_state(strategy.rng), "body": body}
+
+
+def unseal(strategy, state: Any) -> dict:
+    """Check ``state`` belongs to ``strategy`` (kind, configuration, space), restore its generator
+    and return the body. Envelopes written before the body was nested are read as they stand."""
+    check_state(state, strategy.kind, strategy._config(), strategy.space)
+    strategy.rng = restore_rng(state["rng"])
+    return state.get("body", state)

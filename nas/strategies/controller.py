@@ -40,8 +40,7 @@ from torch import nn
 from torch.nn.utils import skip_init
 
 from nas.strategies.base import Candidate, Failure, Outcome, Result, Strategy
-from nas.strategies.common import (Ledger, check_n, check_outcome, check_state, fingerprint, new_rng,
-                                   restore_rng, rng_state)
+from nas.strategies.common import Ledger, check_n, check_outcome, new_rng, seal, unseal
 from search_spaces.base import SearchSpace
 
 ALGORITHMS = ("reinforce", "ppo")
@@ -284,20 +283,15 @@ class RNNController(Strategy):
 
     def state_dict(self) -> dict:
         opt = self.optimizer.state_dict()["state"]
-        return {
-            "strategy": self.kind, "config": self._config(), "space": fingerprint(self.space),
-            "rng": rng_state(self.rng),
-            "torch_generator": base64.b64encode(self.generator.get_state().numpy().tobytes()).decode(),
-            "policy": {k: pack_tensor(v) for k, v in self.policy.state_dict().items()},
-            "optimizer": {str(i): {k: pack_tensor(v) for k, v in s.items()} for i, s in opt.items()},
-            "baseline": self.baseline, "adv_sq": self.adv_sq, "updates": self.updates,
-            "told": [[list(d), lp, r] for d, lp, r in self._told],
-            **self.ledger.state(),
-        }
+        return seal(
+            self, torch_generator=base64.b64encode(self.generator.get_state().numpy().tobytes()).decode(),
+            policy={k: pack_tensor(v) for k, v in self.policy.state_dict().items()},
+            optimizer={str(i): {k: pack_tensor(v) for k, v in s.items()} for i, s in opt.items()},
+            baseline=self.baseline, adv_sq=self.adv_sq, updates=self.updates,
+            told=[[list(d), lp, r] for d, lp, r in self._told], **self.ledger.state())
 
     def load_state_dict(self, state: dict) -> None:
-        check_state(state, self.kind, self._config(), self.space)
-        self.rng = restore_rng(state["rng"])
+        state = unseal(self, state)
         raw = np.frombuffer(base64.b64decode(state["torch_generator"]), dtype=np.uint8).copy()
         self.generator.set_state(torch.from_numpy(raw))
         self.policy.load_state_dict({k: unpack_tensor(v, f"policy.{k}")

@@ -16,8 +16,7 @@ evaluated members.
 from __future__ import annotations
 
 from nas.strategies.base import Candidate, Failure, Outcome, Strategy
-from nas.strategies.common import (Ledger, check_n, check_outcome, check_state, fingerprint,
-                                   new_rng, restore_rng, rng_state)
+from nas.strategies.common import Ledger, check_n, check_outcome, new_rng, seal, unseal
 
 
 def _positive_int(name: str, value) -> int:
@@ -85,13 +84,11 @@ class RegularizedEvolution(Strategy):
         return {"population_size": self.population_size, "sample_size": self.sample_size}
 
     def state_dict(self) -> dict:
-        return {"strategy": self.kind, "config": self._config(), "space": fingerprint(self.space),
-                "rng": rng_state(self.rng), "population": [list(m) for m in self.population],
-                "warmup_live": self.warmup_live, **self.ledger.state()}
+        return seal(self, population=[list(m) for m in self.population], warmup_live=self.warmup_live,
+                    **self.ledger.state())
 
     def load_state_dict(self, state: dict) -> None:
-        check_state(state, self.kind, self._config(), self.space)
-        self.rng = restore_rng(state["rng"])
+        state = unseal(self, state)
         self.population = [[list(d), float(r)] for d, r in state["population"]]
         self.warmup_live = int(state["warmup_live"])
         self.ledger.load(state)

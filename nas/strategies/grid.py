@@ -9,8 +9,7 @@ candidates (an empty list at the end).
 from __future__ import annotations
 
 from nas.strategies.base import Candidate, Outcome, Strategy
-from nas.strategies.common import (Ledger, check_n, check_outcome, check_state, fingerprint,
-                                   new_rng, restore_rng, rng_state, space_size, unflatten)
+from nas.strategies.common import Ledger, check_n, check_outcome, new_rng, seal, space_size, unflatten, unseal
 
 
 class GridSearch(Strategy):
@@ -50,13 +49,10 @@ class GridSearch(Strategy):
         return {"max_size": self.max_size, "shuffle": self.shuffle}
 
     def state_dict(self) -> dict:
-        return {"strategy": self.kind, "config": self._config(), "space": fingerprint(self.space),
-                "rng": rng_state(self.rng), "order": self.order, "position": self.position,
-                **self.ledger.state()}
+        return seal(self, order=self.order, position=self.position, **self.ledger.state())
 
     def load_state_dict(self, state: dict) -> None:
-        check_state(state, self.kind, self._config(), self.space)
-        self.rng = restore_rng(state["rng"])
+        state = unseal(self, state)
         self.order = None if state["order"] is None else [int(i) for i in state["order"]]
         self.position = int(state["position"])
         self.ledger.load(state)

@@ -39,7 +39,7 @@ import optuna
 from optuna.trial import TrialState
 
 from nas.strategies.base import Candidate, Failure, Outcome, Result, Strategy
-from nas.strategies.common import check_n, check_outcome, check_state, fingerprint, new_rng, restore_rng, rng_state
+from nas.strategies.common import check_n, check_outcome, new_rng, seal, unseal
 
 SAMPLERS = {"tpe": optuna.samplers.TPESampler, "nsga2": optuna.samplers.NSGAIISampler,
             "random": optuna.samplers.RandomSampler}
@@ -173,12 +173,10 @@ class OptunaStrategy(Strategy):
             raise ValueError("state_dict needs an RDB storage (e.g. storage='sqlite:///study.db'); "
                              "an in-memory Optuna study cannot be resumed")
         self.study  # noqa: B018  (create the study now so a checkpoint taken before any ask resumes)
-        return {"strategy": self.kind, "config": self._config(), "space": fingerprint(self.space),
-                "rng": rng_state(self.rng), "storage": self.storage, "study_name": self.study_name,
-                "pending": sorted(self.pending)}
+        return seal(self, storage=self.storage, study_name=self.study_name, pending=sorted(self.pending))
 
     def load_state_dict(self, state: dict) -> None:
-        check_state(state, self.kind, self._config(), self.space)
+        state = unseal(self, state)
         try:
             study = optuna.load_study(study_name=state["study_name"], storage=state["storage"])
         except KeyError:
@@ -193,7 +191,6 @@ class OptunaStrategy(Strategy):
             raise ValueError(f"pending trials {sorted(missing)} are neither running nor finished in "
                              f"study {state['study_name']!r}")
         self.storage, self.study_name, self._study = state["storage"], state["study_name"], study
-        self.rng = restore_rng(state["rng"])
         self.pending, self._finished = pending, finished
         # Running trials the checkpoint never saw: asks whose checkpoint was lost, oldest first.
         self._orphans = [t._trial_id for n, t in sorted(running.items()) if n not in pending]

@@ -11,8 +11,8 @@ asked (or a huge space keeps colliding) duplicates are allowed, so ``ask`` never
 from __future__ import annotations
 
 from nas.strategies.base import Candidate, Outcome, Strategy
-from nas.strategies.common import (Ledger, check_n, check_outcome, check_state, fingerprint, flatten,
-                                   new_rng, restore_rng, rng_state, space_size, unflatten)
+from nas.strategies.common import (Ledger, check_n, check_outcome, flatten, new_rng, seal, space_size,
+                                   unflatten, unseal)
 
 ENUMERATE_LIMIT = 100_000
 
@@ -65,13 +65,10 @@ class RandomSearch(Strategy):
         return {"max_retries": self.max_retries}
 
     def state_dict(self) -> dict:
-        return {"strategy": self.kind, "config": self._config(), "space": fingerprint(self.space),
-                "rng": rng_state(self.rng), "seen": sorted(list(d) for d in self.seen),
-                "deck": self.deck, **self.ledger.state()}
+        return seal(self, seen=sorted(list(d) for d in self.seen), deck=self.deck, **self.ledger.state())
 
     def load_state_dict(self, state: dict) -> None:
-        check_state(state, self.kind, self._config(), self.space)
-        self.rng = restore_rng(state["rng"])
+        state = unseal(self, state)
         self.seen = {tuple(d) for d in state["seen"]}
         self.deck = None if state["deck"] is None else [int(i) for i in state["deck"]]
         self.ledger.load(state)
