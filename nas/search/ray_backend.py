@@ -34,21 +34,51 @@ def connect(config: ExperimentConfig) -> bool:
                 "RAY_AUTH_MODE=token and make the cluster's token available (~/.ray/auth_token or "
                 "RAY_AUTH_TOKEN)") from None
     else:
+        # Loopback as the node address: Ray's agents and the addresses it advertises stay on this
+        # machine (Ray 2.60's core gRPC servers still listen on every interface: no option yet).
         ray.init(num_cpus=ex.num_cpus, num_gpus=ex.num_gpus, include_dashboard=False,
-                 log_to_driver=False, logging_level=logging.WARNING)
+                 _node_ip_address="127.0.0.1", log_to_driver=False, logging_level=logging.WARNING)
     return True
 
 
-def check_resources(config: ExperimentConfig) -> None:
-    """A trial asking for more than the cluster has would wait forever: refuse it up front."""
+@contextlib.contextmanager
+def _notices_to(log: Path):
+    """Ray's start-up notices (e.g. the token-authentication warning) go to ``log``, not into the
+    middle of the progress line."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("ray._private.authentication")
+    saved = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = saved
+        handler.close()
+
+
+def check_resources(config: ExperimentConfig) -> ExperimentConfig:
+    """A trial asking for more than the cluster has would wait forever: refuse it up front. With
+    ``execution.device: auto`` a cluster without GPUs runs the trials on CPUs (with a note)."""
+    import dataclasses
+    import sys
     import ray
     have = ray.cluster_resources()
     ex = config.execution
+    if ex.device == "auto" and ex.gpus_per_trial > 0 and not have.get("GPU"):
+        print(f"note: the Ray cluster has no GPU: execution.gpus_per_trial={ex.gpus_per_trial:g} "
+              "ignored, trials run on CPUs (execution.device=auto)", file=sys.stderr)
+        ex = dataclasses.replace(ex, gpus_per_trial=0.0)
+        config = dataclasses.replace(config, execution=ex)
     for key, want, field in (("CPU", ex.cpus_per_trial, "cpus_per_trial"),
                              ("GPU", ex.gpus_per_trial, "gpus_per_trial")):
         if want > have.get(key, 0):
             raise ValueError(f"config key 'execution.{field}': bad value {want!r}; the Ray cluster "
                              f"has {have.get(key, 0):g} {key}(s)")
+    return config
 
 
 def scheduler(config: ExperimentConfig):
@@ -68,8 +98,10 @@ def scheduler(config: ExperimentConfig):
 # Tune's own reporting duplicates ours: per-result CSV/JSON/TensorBoard loggers (the run store
 # holds every metric), its progress tables and per-trial tracebacks (failures are recorded with
 # their reason; the full text stays in Tune's error.txt under ray/).
+# Tune's SIGINT handler is off: it turned Ctrl-C into a normal return (exit 0, "finished 2 trials");
+# the KeyboardInterrupt now reaches the runner, which reports the run as interrupted.
 _TUNE_ENV = {"TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1", "RAY_AIR_NEW_OUTPUT": "0",
-             "TUNE_PRINT_ALL_TRIAL_ERRORS": "0"}
+             "TUNE_PRINT_ALL_TRIAL_ERRORS": "0", "TUNE_DISABLE_SIGINT_HANDLER": "1"}
 
 
 @contextlib.contextmanager
@@ -94,9 +126,10 @@ def _quiet_tune():
 def run_ray(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, session: int) -> None:
     if driver.remaining() == 0:
         return
-    owned = connect(config)
+    with _notices_to(run_dir / "ray" / "notices.log"):
+        owned = connect(config)
     try:
-        check_resources(config)
+        config = check_resources(config)
         with _quiet_tune():
             _fit(driver, plan, config, run_dir, session)
     finally:
