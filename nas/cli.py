@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         if isinstance(err, FileNotFoundError) and err.filename:
             msg = _os_error(err)
-        print(f"nas {args.command}: error: {msg}", file=sys.stderr)
+        print(f"nas {args.command}: error: {' '.join(str(msg).split())}", file=sys.stderr)
         return 2
     except OSError as err:  # read-only folder, full disk, permissions
         print(f"nas {args.command}: error: {_os_error(err)}", file=sys.stderr)
