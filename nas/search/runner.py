@@ -106,10 +106,14 @@ def resolve_device(config: ExperimentConfig) -> ExperimentConfig:
     the GPU-sized experiment files run on a CPU too; a joined cluster (``address``) is checked once
     connected (``ray_backend.check_resources``)."""
     ex = config.execution
-    if ex.device == "cpu" or (ex.gpus_per_trial == 0 and ex.device != "gpu"):
-        return replace(config, execution=replace(ex, gpus_per_trial=0.0))
     if ex.address:
         return config
+    cpus = ex.num_cpus or os.cpu_count() or 1
+    if ex.backend == "ray" and ex.cpus_per_trial > cpus:
+        raise ValueError(f"config key 'execution.cpus_per_trial': bad value {ex.cpus_per_trial!r}; "
+                         f"this machine has {cpus} CPU(s) (execution.num_cpus: {ex.num_cpus})")
+    if ex.device == "cpu" or (ex.gpus_per_trial == 0 and ex.device != "gpu"):
+        return replace(config, execution=replace(ex, gpus_per_trial=0.0))
     gpus = ex.num_gpus if ex.num_gpus is not None else _local_gpus()
     if gpus == 0 and ex.device == "auto":
         _note(f"note: no GPU on this machine: execution.gpus_per_trial={ex.gpus_per_trial:g} ignored, "
@@ -122,10 +126,6 @@ def resolve_device(config: ExperimentConfig) -> ExperimentConfig:
     if want > gpus:
         raise ValueError(f"config key 'execution.gpus_per_trial': bad value {ex.gpus_per_trial!r}; "
                          f"this machine has {gpus:g} GPU(s)")
-    cpus = ex.num_cpus or os.cpu_count() or 1
-    if ex.backend == "ray" and ex.cpus_per_trial > cpus:
-        raise ValueError(f"config key 'execution.cpus_per_trial': bad value {ex.cpus_per_trial!r}; "
-                         f"this machine has {cpus} CPU(s) (execution.num_cpus: {ex.num_cpus})")
     return config
 
 
