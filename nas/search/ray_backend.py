@@ -1,7 +1,7 @@
 """The Ray Tune backend: start (or join) Ray, run the trainable under our searcher.
 
-With no address Ray starts on this machine without a dashboard and without forwarding worker
-logs; with an address it joins that cluster and leaves it running afterwards. The trial job
+With no address Ray starts on this machine, listening on loopback only, without a dashboard
+and without forwarding worker logs; with an address it joins that cluster and leaves it running afterwards. The trial job
 (space, evaluator, dataset) goes into the object store once through ``tune.with_parameters``.
 """
 from __future__ import annotations
@@ -34,11 +34,36 @@ def connect(config: ExperimentConfig) -> bool:
                 "RAY_AUTH_MODE=token and make the cluster's token available (~/.ray/auth_token or "
                 "RAY_AUTH_TOKEN)") from None
     else:
-        # Loopback as the node address: Ray's agents and the addresses it advertises stay on this
-        # machine (Ray 2.60's core gRPC servers still listen on every interface: no option yet).
-        ray.init(num_cpus=ex.num_cpus, num_gpus=ex.num_gpus, include_dashboard=False,
-                 _node_ip_address="127.0.0.1", log_to_driver=False, logging_level=logging.WARNING)
+        with _loopback_node():
+            ray.init(num_cpus=ex.num_cpus, num_gpus=ex.num_gpus, include_dashboard=False,
+                     log_to_driver=False, logging_level=logging.WARNING)
     return True
+
+
+_NO_CLUSTER = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@contextlib.contextmanager
+def _loopback_node():
+    """A cluster of this machine alone listens on loopback only.
+
+    Ray binds its servers (GCS, raylet, workers, agents) to the node address, and turns an explicit
+    ``_node_ip_address="127.0.0.1"`` back into the machine's reachable address; only its no-cluster
+    mode (the Windows/macOS default, ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``) makes that address
+    loopback. Set for the daemons ray.init starts (they inherit the environment) and for this
+    process's already imported constant, then restored: nothing else here changes."""
+    from ray._private import ray_constants
+    saved_env, saved_flag = os.environ.get(_NO_CLUSTER), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[_NO_CLUSTER] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved_flag
+        if saved_env is None:
+            os.environ.pop(_NO_CLUSTER, None)
+        else:
+            os.environ[_NO_CLUSTER] = saved_env
 
 
 @contextlib.contextmanager
