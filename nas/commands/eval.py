@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from nas.train.trainer import evaluate_model
     import dataclasses
 
+    if args.fixres_epochs and args.test_resolution is None:
+        raise ValueError("--fixres-epochs needs --test-resolution")
     check_run_dir(args.run_dir)
     if args.test_resolution is not None:
         report_fixres(args.run_dir, args)

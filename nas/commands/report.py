@@ -27,6 +27,12 @@ def check_run_dir(run_dir: str) -> None:
         read_yaml(path / "config.yaml")
     import sqlite3
     try:
+        conn = sqlite3.connect(str(path / "trials.sqlite"))
+        try:  # read before RunStore would create the tables in an empty (truncated) file
+            if conn.execute("SELECT name FROM sqlite_master WHERE name = 'trials'").fetchone() is None:
+                raise sqlite3.DatabaseError("no trials table: empty or truncated")
+        finally:
+            conn.close()
         with RunStore(path / "trials.sqlite") as store:
             store.counts()  # a corrupt database fails here, named, rather than deep in the report
     except sqlite3.Error as err:

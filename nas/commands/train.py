@@ -116,8 +116,8 @@ def run(args: argparse.Namespace) -> int:
                          "check --out, or drop --resume to start a new run")
     if args.resume:
         from nas.train.checkpoint import Checkpointer
-        Checkpointer(out / "checkpoint.pt").load()  # a rejected checkpoint fails before anything is rewritten
         spec_text, data_config, config = _from_saved(args, out)
+        Checkpointer(out / "checkpoint.pt").load()  # a rejected checkpoint fails before anything is rewritten
         if args.spec is not None:
             _check_same_spec(resolve_spec(args.spec), resolve_spec(spec_text), out)
     else:
