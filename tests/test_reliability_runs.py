@@ -24,8 +24,11 @@ from reliability_helpers import ROOT, cli as nas_cli, env, snapshot, toy_config
 
 
 def rows(run_dir: Path) -> list[tuple]:
-    with sqlite3.connect(run_dir / "trials.sqlite") as conn:
+    conn = sqlite3.connect(run_dir / "trials.sqlite")
+    try:  # closed at once: the lost-WAL test deletes files an open connection would still map
         return conn.execute("SELECT candidate_id, spec, status, reward, metrics FROM trials ORDER BY seq").fetchall()
+    finally:
+        conn.close()
 
 
 def start(args: list[str]) -> subprocess.Popen:
@@ -49,6 +52,7 @@ def stable(run_dir: Path) -> dict:
             if not k.endswith(("-shm", "-wal")) and k != "driver.lock"}
 
 
+@pytest.mark.slow
 def test_lost_wal_after_a_kill_keeps_every_finished_trial(tmp_path):
     config = toy_config(tmp_path, evaluation={"options": {"sleep": 0.3}}, budget={"trials": 10})
     run_dir = tmp_path / "run"
@@ -98,10 +102,8 @@ def test_store_older_than_best_json_is_refused(tmp_path, capsys):
            progress=Progress(enabled=False))
     best = json.loads((run_dir / "best.json").read_text())
     shutil.copy(old, run_dir / "trials.sqlite")  # a stale copy restored over the run
-    if any(e["candidate_id"] >= 2 for e in best[:1]):
-        _resume_refused(run_dir, capsys, "disagrees", "best.json")
-    else:  # the best is an early trial: the strategy's state still tells the copies apart
-        _resume_refused(run_dir, capsys, "disagrees")
+    assert len(best) == 4  # the restored copy holds only 2 of them
+    _resume_refused(run_dir, capsys, "disagrees")
 
 
 def test_run_dir_that_is_a_user_folder_is_refused(tmp_path, capsys):
@@ -140,16 +142,15 @@ def test_second_driver_on_a_run_is_refused_while_the_first_finishes(tmp_path):
 
 def test_lock_of_a_dead_driver_is_taken_over_with_a_note(tmp_path, capsys):
     run_dir = _finished_run(tmp_path, trials=2)
-    dead = subprocess.run(["true"])  # a pid that has exited
-    dead_pid = subprocess.Popen(["true"])
+    dead_pid = subprocess.Popen(["true"])  # a driver that has exited without freeing its lock
     dead_pid.wait()
     (run_dir / "driver.lock").write_text(json.dumps({"pid": dead_pid.pid, "host": os.uname().nodename}))
-    assert dead.returncode == 0
     assert cli.main(["search", "--resume", str(run_dir), "budget.trials=3", "--quiet"]) == 0
     assert f"took over {run_dir / 'driver.lock'} from driver pid {dead_pid.pid}" in capsys.readouterr().err
     assert len(rows(run_dir)) == 3 and (run_dir / "driver.lock").read_text() == ""
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_with_the_resume_command(tmp_path):
     config = toy_config(tmp_path, evaluation={"options": {"sleep": 0.4}}, budget={"trials": 10})
     run_dir = tmp_path / "run"

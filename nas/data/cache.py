@@ -2,8 +2,9 @@
 
 The key (dataset path, split, class subset, per-class count, resolution, format version) is
 hashed into the file name and stored inside the file too, together with a fingerprint of the
-dataset's content (file names, sizes, mtimes), so a stale or colliding file is never served. Writes go through a temporary file and ``os.replace`` so a killed process leaves no
-half-written cache entry.
+dataset's content (file names, sizes, mtimes), so a stale or colliding file is never served.
+Writes go through a temporary file and ``os.replace`` so a killed process leaves no half-written
+cache entry.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The Ray Tune backend: start (or join) Ray, run the trainable under our searcher.
 
 With no address Ray starts on this machine, listening on loopback only, without a dashboard
-and without forwarding worker logs; with an address it joins that cluster and leaves it running afterwards. The trial job
-(space, evaluator, dataset) goes into the object store once through ``tune.with_parameters``.
+and without forwarding worker logs; with an address it joins that cluster and leaves it running
+afterwards. The trial job (space, evaluator, dataset) goes into the object store once through ``tune.with_parameters``.
 """
 from __future__ import annotations
 
