@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field, fields
@@ -96,9 +98,13 @@ class AshaConfig:
 class ExecutionConfig:
     """Where and how trials run. ``ray`` starts Ray on this machine (``num_cpus``/``num_gpus``
     None: all) unless ``address`` names a cluster; ``local`` runs trials in-process one at a time.
-    ``max_failures``: how often Ray retries a trial whose worker process died."""
+    ``max_failures``: how often Ray retries a trial whose worker process died. ``device``: ``auto``
+    uses ``gpus_per_trial`` where this machine (or the named cluster) has a GPU and ignores it, with
+    a note, where it has none, so one experiment file runs on CPU and GPU machines alike; ``gpu``
+    refuses to start without one; ``cpu`` never asks for a GPU."""
 
     backend: Literal["ray", "local"] = "ray"
+    device: Literal["auto", "cpu", "gpu"] = "auto"
     address: Optional[str] = None
     num_cpus: Optional[int] = _positive_int(None)
     num_gpus: Optional[int] = _non_negative(None)
@@ -163,6 +169,21 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+def _float(value: Any) -> float | None:
+    """Every finite float a Python user writes: numbers, and strings ``float()`` accepts ('3e-4'
+    reaches here as a string from plain PyYAML or another tool's YAML 1.1 dump)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 def _convert(tp: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     fail = TypeError if origin is not Literal else ValueError
@@ -191,8 +212,11 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
             item = typing.get_args(tp)[0]
             return tuple(_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
     elif tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+        number = _float(value)
+        if number is not None:
+            return number
+        raise fail(f"config key {key!r}: bad value {value!r}; accepted: a finite number "
+                   "(e.g. 0.05, 5e-2, 1_000.0)")
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -244,6 +268,74 @@ def to_dict(config: Any) -> Any:
     return config
 
 
+# ---------------------------------------------------------------- cross-field checks
+
+# Per-epoch values each evaluation kind reports, higher is better (what ASHA and the searcher
+# compare); a 'function' evaluator reports its own, so any name is taken there.
+EPOCH_METRICS = {"proxy": ("val_acc", "train_acc"), "tabular": ("val_acc",)}
+
+
+def check_experiment(config: ExperimentConfig) -> ExperimentConfig:
+    """Checks spanning sections, raised at load time like the per-key ones."""
+    ev = config.evaluation
+    accepted = EPOCH_METRICS.get(ev.kind)
+    if accepted is not None and ev.metric not in accepted:
+        raise ValueError(f"config key 'evaluation.metric': bad value {ev.metric!r}; accepted for "
+                         f"evaluation.kind {ev.kind!r}: {', '.join(accepted)}")
+    if ev.kind == "proxy" and config.data.val_fraction == 0:
+        # val_fraction=0 validates on the test split: the search would select on it.
+        raise ValueError("config key 'data.val_fraction': bad value 0 (it validates on the test split, "
+                         "so the search would select on it); accepted for a search: 0 < val_fraction < 1")
+    return config
+
+
+def from_dict(data: Any) -> ExperimentConfig:
+    """An ``ExperimentConfig`` from plain data, with every per-key and cross-field check."""
+    return check_experiment(build(ExperimentConfig, data))
+
+
+# ---------------------------------------------------------------- YAML
+
+
+class StrictLoader(yaml.SafeLoader):
+    """``safe_load`` semantics, plus: a duplicate key raises (PyYAML keeps the last silently), and
+    floats in any form Python accepts ('5e-2', '1e12'; YAML 1.1 demands a dot and a signed exponent)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, collections.abc.Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1}); keep one",
+                    key_node.start_mark)
+            if isinstance(key, collections.abc.Hashable):
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def yaml_error(where: str, err: yaml.YAMLError) -> ValueError:
+    """One line naming the file (or override) and line, without PyYAML's multi-line context."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    line = f" line {mark.line + 1}:" if mark is not None else ""
+    return ValueError(f"{where}:{line} not valid YAML: {problem}")
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """``text`` parsed with ``StrictLoader``; errors name ``where`` and the line."""
+    try:
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 -- a SafeLoader subclass
+    except yaml.YAMLError as err:
+        raise yaml_error(where, err) from None
+
+
 # ---------------------------------------------------------------- loading
 
 
@@ -256,10 +348,7 @@ def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
         key = key.strip()
         if not sep or not key or any(not part for part in key.split(".")):
             raise ValueError(f"override {item!r}: expected KEY.SUB=VALUE, e.g. budget.trials=64")
-        try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError as err:
-            raise ValueError(f"override {item!r}: value is not valid YAML ({err})") from None
+        value = parse_yaml(text, f"override {item!r}") if text.strip() else None
         node = data
         parts = key.split(".")
         for depth, part in enumerate(parts[:-1]):
@@ -281,13 +370,20 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Exper
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"experiment file {str(path)!r} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ValueError(f"{path}: not valid YAML ({err})") from None
-        if not isinstance(data, dict):
-            raise TypeError(f"{path}: the top level must be a mapping, got {data!r}")
-    return build(ExperimentConfig, apply_overrides(data, overrides))
+        data = read_yaml(path)
+    return from_dict(apply_overrides(data, overrides))
+
+
+def read_yaml(path: Path) -> dict:
+    """A config file's top-level mapping; unreadable, undecodable or malformed files name the file."""
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: cannot read the config file ({err})") from None
+    data = parse_yaml(text, str(path)) or {}
+    if not isinstance(data, dict):
+        raise TypeError(f"{path}: the top level must be a mapping, got {data!r}")
+    return data
 
 
 def dump_config(config: ExperimentConfig) -> str:

@@ -42,12 +42,29 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def check_run_dir(run_dir: Path) -> None:
+    """A ``nas train`` directory with a readable config and checkpoint, or one line saying which
+    file is missing or bad (before torch or the data are touched)."""
+    from nas.commands.train import _read_saved
+    from nas.train.checkpoint import Checkpointer
+
+    if not Path(run_dir).is_dir():
+        raise FileNotFoundError(f"{run_dir}: no such nas train output directory")
+    _read_saved(Path(run_dir))
+    if Checkpointer(Path(run_dir) / "checkpoint.pt").load() is None:
+        raise FileNotFoundError(f"{Path(run_dir) / 'checkpoint.pt'}: missing; run `nas train` into "
+                                f"{run_dir} first")
+
+
 def run(args: argparse.Namespace) -> int:
     from nas.data.datasets import load_proxy_data
     from nas.fixres import load_trained
     from nas.train.trainer import evaluate_model
     import dataclasses
 
+    if args.fixres_epochs and args.test_resolution is None:
+        raise ValueError("--fixres-epochs needs --test-resolution")
+    check_run_dir(args.run_dir)
     if args.test_resolution is not None:
         report_fixres(args.run_dir, args)
         return 0

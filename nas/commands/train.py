@@ -62,9 +62,33 @@ def _default_out(text: str) -> Path:
     return Path("runs") / "train" / slug
 
 
+def resolve_spec(text: str):
+    """A spec from a name, spec string, JSON file or run directory (``nas.resolve``); a bad file
+    is named in the error."""
+    from nas.resolve import resolve
+    try:
+        return resolve(text)
+    except (ValueError, TypeError, KeyError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        if Path(text).is_file() and text not in msg:
+            raise ValueError(f"spec file {text}: {msg}") from None
+        raise
+
+
+def _read_saved(out: Path) -> dict:
+    path = out / "config.json"
+    try:
+        saved = json.loads(path.read_text())
+        if not isinstance(saved, dict) or not {"spec", "data", "train"} <= set(saved):
+            raise ValueError("expected keys spec, data, train")
+        return saved
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ValueError(f"{path}: not a readable nas train config ({err}); start a new --out") from None
+
+
 def _from_saved(args: argparse.Namespace, out: Path) -> tuple[str, DataConfig, TrainConfig]:
     """A resumed run's spec and configs from its config.json; explicit flags must agree."""
-    saved = json.loads((out / "config.json").read_text())
+    saved = _read_saved(out)
     train_dict = dict(saved["train"])
     for name, value in _train_overrides(args).items():
         if name != "device" and train_dict.get(name) != value:
@@ -100,7 +124,6 @@ def dry_run(spec) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nas.resolve import resolve
     from nas.train.full import train_full
 
     if args.fixres_epochs and args.test_resolution is None:
@@ -108,12 +131,18 @@ def run(args: argparse.Namespace) -> int:
     if args.spec is None and not (args.resume and args.out):
         raise ValueError("SPEC is required (only `--resume --out DIR` may omit it)")
     if args.dry_run:
-        return dry_run(resolve(args.spec))
+        return dry_run(resolve_spec(args.spec))
     out = args.out or _default_out(args.spec)
-    if args.resume and (out / "config.json").is_file():
+    if args.resume and not (out / "config.json").is_file():
+        # Starting fresh here would silently discard what the user meant to continue.
+        raise ValueError(f"--resume: {out} holds no nas train run to resume (no config.json); "
+                         "check --out, or drop --resume to start a new run")
+    if args.resume:
+        from nas.train.checkpoint import Checkpointer
         spec_text, data_config, config = _from_saved(args, out)
+        Checkpointer(out / "checkpoint.pt").load()  # a rejected checkpoint fails before anything is rewritten
         if args.spec is not None:
-            _check_same_spec(resolve(args.spec), resolve(spec_text), out)
+            _check_same_spec(resolve_spec(args.spec), resolve_spec(spec_text), out)
     else:
         spec_text = args.spec
         data_config = DataConfig(dataset=args.dataset, root=args.data_root, download=args.download,
@@ -121,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
                                  test_per_class=args.test_per_class, resolution=args.resolution,
                                  val_fraction=args.val_fraction, load_test=True)
         config = TrainConfig.from_dict(_train_overrides(args))
-    record = train_full(resolve(spec_text), data_config, config, out, resume=args.resume)
+    record = train_full(resolve_spec(spec_text), data_config, config, out, resume=args.resume)
     print(f"results in {out}/results.json")
     if record.get("failure"):
         print(f"nas train: training failed: {record['failure']}")

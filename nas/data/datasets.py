@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.data.archive import FolderSource
+from nas.data.archive import FolderSource, folder_content
 from nas.data.cache import cached_tensors, resolve_cache_dir
 from nas.data.cifar import CIFAR, load_cifar
 from nas.data.folder import load_folder
@@ -48,6 +48,12 @@ class DataConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"data.{name} must be a positive integer or None, got {value!r}")
+        if isinstance(self.split_seed, bool) or not isinstance(self.split_seed, int) or self.split_seed < 0:
+            raise ValueError(f"data.split_seed must be an integer >= 0, got {self.split_seed!r}")
+        # A count is checked here; a list of names once the dataset's classes are known.
+        if isinstance(self.classes, int) and not isinstance(self.classes, bool) and self.classes < 2:
+            raise ValueError(f"data.classes must select at least 2 classes (a classifier of one class "
+                             f"scores 1.0), got {self.classes!r}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"data.val_fraction must be in [0, 1), got {self.val_fraction!r}")
         if self.val_fraction == 0.0 and not self.load_test:
@@ -73,14 +79,15 @@ def load_split(config: DataConfig, split: str, per_class: int | None) -> dict:
                "classes": config.classes, "per_class": per_class, "resolution": config.resolution}
         make = lambda: load_cifar(config.dataset, root, split, config.classes, per_class,
                                   config.resolution, config.download)
-        label = config.dataset
+        label, content = config.dataset, folder_content(root / CIFAR[config.dataset])
     else:
         source = FolderSource(config.dataset, cache_dir)
-        key = {"dataset": source.identity, "split": split, "classes": config.classes,
+        key = {"dataset": str(source.path), "split": split, "classes": config.classes,
                "per_class": per_class, "resolution": config.resolution}
         make = lambda: load_folder(source, split, config.classes, per_class, config.resolution)
-        label = source.path.name.split(".")[0]
-    return cached_tensors(cache_dir, f"{label}-{split}-{config.resolution or 'native'}", key, make)
+        label, content = source.path.name.split(".")[0], source.content()
+    return cached_tensors(cache_dir, f"{label}-{split}-{config.resolution or 'native'}", key, make,
+                          content=content)
 
 
 def _test_split(config: DataConfig) -> str:
@@ -108,6 +115,10 @@ def load_proxy_data(config: DataConfig) -> ProxyData:
         test_raw = load_split(config, _test_split(config), config.test_per_class)
         if list(test_raw["classes"]) != list(raw["classes"]):
             raise ValueError(f"{config.dataset}: test classes differ from train classes")
+    if len(raw["classes"]) < 2:
+        raise ValueError(f"data.dataset {config.dataset!r}: split {config.train_split!r} has "
+                         f"{len(raw['classes'])} class(es) {list(raw['classes'])}; a classifier needs "
+                         "at least 2 class folders")
     if config.val_fraction > 0:
         train_idx, val_idx = stratified_split(raw["labels"], config.val_fraction, config.split_seed)
         mean, std = channel_stats(raw["images"][train_idx])

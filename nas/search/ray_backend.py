@@ -1,8 +1,8 @@
 """The Ray Tune backend: start (or join) Ray, run the trainable under our searcher.
 
-With no address Ray starts on this machine without a dashboard and without forwarding worker
-logs; with an address it joins that cluster and leaves it running afterwards. The trial job
-(space, evaluator, dataset) goes into the object store once through ``tune.with_parameters``.
+With no address Ray starts on this machine, listening on loopback only, without a dashboard
+and without forwarding worker logs; with an address it joins that cluster and leaves it running
+afterwards. The trial job (space, evaluator, dataset) goes into the object store once through ``tune.with_parameters``.
 """
 from __future__ import annotations
 
@@ -34,21 +34,76 @@ def connect(config: ExperimentConfig) -> bool:
                 "RAY_AUTH_MODE=token and make the cluster's token available (~/.ray/auth_token or "
                 "RAY_AUTH_TOKEN)") from None
     else:
-        ray.init(num_cpus=ex.num_cpus, num_gpus=ex.num_gpus, include_dashboard=False,
-                 log_to_driver=False, logging_level=logging.WARNING)
+        with _loopback_node():
+            ray.init(num_cpus=ex.num_cpus, num_gpus=ex.num_gpus, include_dashboard=False,
+                     log_to_driver=False, logging_level=logging.WARNING)
     return True
 
 
-def check_resources(config: ExperimentConfig) -> None:
-    """A trial asking for more than the cluster has would wait forever: refuse it up front."""
+_NO_CLUSTER = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@contextlib.contextmanager
+def _loopback_node():
+    """A cluster of this machine alone listens on loopback only.
+
+    Ray binds its servers (GCS, raylet, workers, agents) to the node address, and turns an explicit
+    ``_node_ip_address="127.0.0.1"`` back into the machine's reachable address; only its no-cluster
+    mode (the Windows/macOS default, ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``) makes that address
+    loopback. Set for the daemons ray.init starts (they inherit the environment) and for this
+    process's already imported constant, then restored: nothing else here changes."""
+    from ray._private import ray_constants
+    saved_env, saved_flag = os.environ.get(_NO_CLUSTER), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[_NO_CLUSTER] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved_flag
+        if saved_env is None:
+            os.environ.pop(_NO_CLUSTER, None)
+        else:
+            os.environ[_NO_CLUSTER] = saved_env
+
+
+@contextlib.contextmanager
+def _notices_to(log: Path):
+    """Ray's start-up notices (e.g. the token-authentication warning) go to ``log``, not into the
+    middle of the progress line."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("ray._private.authentication")
+    saved = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = saved
+        handler.close()
+
+
+def check_resources(config: ExperimentConfig) -> ExperimentConfig:
+    """A trial asking for more than the cluster has would wait forever: refuse it up front. With
+    ``execution.device: auto`` a cluster without GPUs runs the trials on CPUs (with a note)."""
+    import dataclasses
+    import sys
     import ray
     have = ray.cluster_resources()
     ex = config.execution
+    if ex.device == "auto" and ex.gpus_per_trial > 0 and not have.get("GPU"):
+        print(f"note: the Ray cluster has no GPU: execution.gpus_per_trial={ex.gpus_per_trial:g} "
+              "ignored, trials run on CPUs (execution.device=auto)", file=sys.stderr)
+        ex = dataclasses.replace(ex, gpus_per_trial=0.0)
+        config = dataclasses.replace(config, execution=ex)
     for key, want, field in (("CPU", ex.cpus_per_trial, "cpus_per_trial"),
                              ("GPU", ex.gpus_per_trial, "gpus_per_trial")):
         if want > have.get(key, 0):
             raise ValueError(f"config key 'execution.{field}': bad value {want!r}; the Ray cluster "
                              f"has {have.get(key, 0):g} {key}(s)")
+    return config
 
 
 def scheduler(config: ExperimentConfig):
@@ -68,8 +123,10 @@ def scheduler(config: ExperimentConfig):
 # Tune's own reporting duplicates ours: per-result CSV/JSON/TensorBoard loggers (the run store
 # holds every metric), its progress tables and per-trial tracebacks (failures are recorded with
 # their reason; the full text stays in Tune's error.txt under ray/).
+# Tune's SIGINT handler is off: it turned Ctrl-C into a normal return (exit 0, "finished 2 trials");
+# the KeyboardInterrupt now reaches the runner, which reports the run as interrupted.
 _TUNE_ENV = {"TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1", "RAY_AIR_NEW_OUTPUT": "0",
-             "TUNE_PRINT_ALL_TRIAL_ERRORS": "0"}
+             "TUNE_PRINT_ALL_TRIAL_ERRORS": "0", "TUNE_DISABLE_SIGINT_HANDLER": "1"}
 
 
 @contextlib.contextmanager
@@ -94,9 +151,10 @@ def _quiet_tune():
 def run_ray(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, session: int) -> None:
     if driver.remaining() == 0:
         return
-    owned = connect(config)
+    with _notices_to(run_dir / "ray" / "notices.log"):
+        owned = connect(config)
     try:
-        check_resources(config)
+        config = check_resources(config)
         with _quiet_tune():
             _fit(driver, plan, config, run_dir, session)
     finally:

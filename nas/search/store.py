@@ -80,14 +80,28 @@ class RunStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: a committed transaction survives a killed process (what --resume needs);
-        # only an OS crash may lose the last ones. Saves an fsync per transaction.
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(_SCHEMA)
+        try:
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a committed transaction survives a killed process (what --resume needs);
+            # only an OS crash may lose the last ones. Saves an fsync per transaction.
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(_SCHEMA)
+        except sqlite3.Error as err:
+            raise ValueError(f"{self.path}: cannot open the run store ({err}); check the folder is "
+                             "writable and has free space, or restore the file from a copy") from None
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the main file. After a kill every row would otherwise sit in
+        ``trials.sqlite-wal``, and copying only ``trials.sqlite`` (the realistic way to lose it)
+        silently dropped the run; at each safe point the main file alone holds the whole run."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass  # e.g. a full disk: the WAL keeps the rows and the next open replays it
         self.conn.close()
 
     def __enter__(self) -> "RunStore":
@@ -109,6 +123,7 @@ class RunStore:
                 (int(cand.id), spec, json.dumps([int(d) for d in cand.decisions]), ray_trial_id,
                  time.time()))
             self._set_state(state)
+        self.checkpoint()
 
     def restart(self, candidate_id: int, ray_trial_id: str | None = None) -> None:
         """A trial that was running when the driver died starts again (same candidate)."""
@@ -142,6 +157,7 @@ class RunStore:
             if cur.rowcount != 1:
                 raise ValueError(f"candidate {candidate_id} is not a running trial of this run")
             self._set_state(state)
+        self.checkpoint()
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._txn():
@@ -213,3 +229,124 @@ class _Transaction:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+# ---------------------------------------------------------------- one driver per run directory
+
+LOCK_NAME = "driver.lock"
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``RUN_DIR/driver.lock``, which names the holder (pid, host).
+
+    The kernel drops the lock when its process dies, however it dies, so a lock left by a killed
+    driver is stale by construction: the next driver takes it over and says whose it was. An
+    empty file is a free lock (the file is never deleted: a deleted lock file could be locked twice).
+    """
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.path = Path(run_dir) / LOCK_NAME
+        self.fd: int | None = None
+        self.note: str | None = None  # set when a stale lock was taken over
+
+    def __enter__(self) -> "RunLock":
+        import fcntl
+        import os
+        import socket
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise ValueError(f"{self.path.parent}: another driver (pid {holder.get('pid', '?')} on "
+                             f"{holder.get('host', '?')}) holds this run; wait for it to finish or "
+                             "stop it, then --resume") from None
+        previous = _holder(fd)
+        if previous.get("pid") not in (None, os.getpid()):
+            self.note = (f"note: took over {self.path} from driver pid {previous['pid']} on "
+                         f"{previous.get('host', '?')}, which is no longer running")
+        me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, me.encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import os
+        if self.fd is not None:
+            try:
+                os.ftruncate(self.fd, 0)  # free; the lock itself goes with the descriptor
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = None
+
+
+def _holder(fd: int) -> dict:
+    import os
+    try:
+        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# ---------------------------------------------------------------- resume cross-check
+
+
+def check_records(run_dir: str | Path) -> None:
+    """Refuse to resume a run whose store disagrees with its other records (``best.json``,
+    ``strategy.json``, Ray's trial folders): a truncated store or one that lost its WAL would
+    otherwise restart the search from 0 and overwrite them. Reads only."""
+    run_dir = Path(run_dir)
+    path = run_dir / "trials.sqlite"
+    hint = (f"{path}: {{}}; restore trials.sqlite together with trials.sqlite-wal from a copy, or "
+            "start a new run (nothing was changed)")
+    try:
+        # Not mode=ro: a read-only connection cannot replay a WAL left by a killed driver.
+        conn = sqlite3.connect(str(path), timeout=30)
+        try:
+            rows = conn.execute("SELECT candidate_id, status, reward FROM trials").fetchall()
+            has_state = conn.execute("SELECT 1 FROM meta WHERE key = 'strategy_state'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as err:
+        raise ValueError(hint.format(f"the run store is unreadable ({err})")) from None
+    known = {cid: (status, reward) for cid, status, reward in rows}
+    problems = []
+    for entry in _json_list(run_dir / "best.json"):
+        cid = entry.get("candidate_id") if isinstance(entry, dict) else None
+        if cid is not None and (known.get(cid, ("", None))[0] not in ("done", "stopped")
+                                or known[cid][1] != entry.get("reward")):
+            problems.append(f"best.json lists trial {cid} with reward {entry.get('reward')}, the store "
+                            f"{'does not hold it' if cid not in known else 'holds ' + repr(known[cid])}")
+            break
+    if (run_dir / "strategy.json").is_file() and has_state is None:
+        problems.append("strategy.json holds a strategy state, the store none")
+    missing = sorted(_ray_candidates(run_dir) - set(known))
+    if missing:
+        problems.append(f"Ray ran trial(s) {missing[:5]} that the store does not hold")
+    if problems:
+        raise ValueError(hint.format("the run store disagrees with the run's other records ("
+                                     + "; ".join(problems) + ")"))
+
+
+def _json_list(path: Path) -> list:
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []  # rewritten from the store on the next event
+    return data if isinstance(data, list) else []
+
+
+def _ray_candidates(run_dir: Path) -> set[int]:
+    """Candidate ids of Ray's trial folders (``ray/session-N/candidate-<id>-<trial id>``)."""
+    ids = set()
+    for folder in (run_dir / "ray").glob("session-*/candidate-*"):
+        part = folder.name.split("-")[1]
+        if part.isdigit():
+            ids.add(int(part))
+    return ids

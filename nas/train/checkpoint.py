@@ -31,7 +31,17 @@ class Checkpointer:
     def load(self) -> dict[str, Any] | None:
         if not self.path.is_file():
             return None
-        return torch.load(self.path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 -- torch raises many types for a bad file
+            # A truncated file, another program's pickle (refused by weights_only), a wrong format.
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ValueError(f"{self.path}: checkpoint rejected ({reason[:200]}); restore it or start "
+                             "a new --out") from None
+        if not isinstance(state, dict):
+            raise ValueError(f"{self.path}: checkpoint rejected (holds a {type(state).__name__}, not a "
+                             "dict); restore it or start a new --out")
+        return state
 
     def save(self, state: dict[str, Any]) -> None:
         atomic_write(self.path, lambda tmp: torch.save(state, tmp))
