@@ -22,7 +22,7 @@ from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
 import yaml
 
-from nas.data.datasets import DataConfig
+from nas.data.config import DataConfig
 from nas.evaluate import LatencyTarget
 from nas.train.config import TrainConfig
 

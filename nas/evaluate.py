@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from nas.data.tensors import ProxyData
 from nas.strategies.base import Failure, Outcome, Result
 from nas.train.config import TrainConfig
-from nas.train.trainer import reason_of, train
+
+if TYPE_CHECKING:  # torch stays out of the config, which names LatencyTarget
+    from nas.data.tensors import ProxyData
 
 Report = Callable[[int, dict], Any]
 
@@ -71,6 +72,7 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
     validation accuracy. ``report(epoch, metrics)`` runs after each epoch; a truthy return stops.
     A spec whose network expects another input size than the data's (a compound-scaled one) is
     trained on the images resized to it."""
+    from nas.train.trainer import reason_of, train
     try:
         space, spec = prepare(spec, data, space)
         cost = space.cost(spec)

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from nas.data.datasets import DataConfig
+from nas.data.config import DataConfig
 from nas.train.config import TrainConfig
 
 # Command-line flag -> TrainConfig field; defaults None so an explicit flag can be told apart.

@@ -10,19 +10,21 @@ and no padded copy beyond one ``F.pad`` of the batch. All randomness comes from 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import TYPE_CHECKING, Any, Sequence, Union
 
-import torch
-import torch.nn.functional as F
+if TYPE_CHECKING:
+    import torch
 
-
-Stats = Union[Sequence[float], torch.Tensor]
+# torch is imported inside the functions: the ``Augment`` settings are part of the config, which
+# loads (and validates) without torch.
+Stats = Union[Sequence[float], Any]
 
 
 def normalizer(mean: Stats, std: Stats, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """(scale, shift) of shape (1, C, 1, 1) on ``device`` such that ``x * scale + shift`` equals
     ``(x / 255 - mean) / std``. Build once per run: a host list copied to a GPU every step would
     cost a synchronisation each time."""
+    import torch
     std_t = torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
     mean_t = torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
     return (1.0 / (255.0 * std_t)).to(device), (-mean_t / std_t).to(device)
@@ -32,6 +34,7 @@ def normalize(images: torch.Tensor, mean: Stats, std: Stats,
               stats: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """uint8 NCHW -> float32 ``(x / 255 - mean) / std``, one fused multiply-add; pass ``stats``
     from ``normalizer`` in loops."""
+    import torch
     scale, shift = stats if stats is not None else normalizer(mean, std, images.device)
     return torch.addcmul(shift, images.float(), scale)
 
@@ -58,6 +61,8 @@ class Augment:
         return x
 
     def crop_flip(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        import torch
+        import torch.nn.functional as F
         b, c, h, w = images.shape
         p = self.crop_padding
         if p == 0 and not self.flip:
@@ -80,6 +85,7 @@ class Augment:
                     device: torch.device) -> torch.Tensor:
         """(B, 1, H, W) float mask, 0 inside a square of side ``cutout`` centred anywhere in the
         image (clipped at the borders, as in the reference implementation)."""
+        import torch
         cy = torch.randint(0, h, (b, 1, 1), generator=generator, device=device)
         cx = torch.randint(0, w, (b, 1, 1), generator=generator, device=device)
         top, left = cy - self.cutout // 2, cx - self.cutout // 2
