@@ -95,4 +95,4 @@ def test_fixres_flags_are_checked_first(trained, capsys):
     assert cli.main(["train", NET, "--fixres-epochs", "1"]) == 2
     assert cli.main(["eval", str(trained.parent / "missing")]) == 2
     err = capsys.readouterr().err
-    assert err.count("--fixres-epochs needs --test-resolution") == 2 and "config.json is missing" in err
+    assert err.count("--fixres-epochs needs --test-resolution") == 2 and "no such nas train output directory" in err

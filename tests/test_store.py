@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from nas.search.driver import Driver, checked
+from nas.search.driver import Driver
 from nas.search.store import RunStore
 from nas.strategies.base import Failure, Result
 from search_toys import ToyHillClimb, ToySpace, toy_score
@@ -53,12 +53,15 @@ def test_top_ranks_finished_rewards_with_ties_to_the_earliest(tmp_path):
         assert len(store.top(10)) == 5
 
 
-def test_checked_turns_divergence_into_failure():
-    assert checked(0.7) == Result(0.7)
-    assert isinstance(checked(Result(float("nan"))), Failure)
-    assert "inf" in checked(Result(math.inf)).reason
-    assert checked(Failure("x")) == Failure("x")
-    assert "str" in checked("oops").reason
+def test_as_outcome_turns_numbers_into_results_and_divergence_into_failure():
+    import numpy as np
+    from nas.strategies.base import as_outcome
+    assert as_outcome(0.7) == Result(0.7) and as_outcome(np.float32(0.5)) == Result(0.5)
+    assert as_outcome(np.int64(1)) == Result(1.0)
+    assert isinstance(as_outcome(Result(float("nan"))), Failure)
+    assert "inf" in as_outcome(Result(math.inf)).reason
+    assert as_outcome(Failure("x")) == Failure("x")
+    assert "str" in as_outcome("oops").reason and "bool" in as_outcome(True).reason
 
 
 def test_driver_reruns_interrupted_trials_then_asks(tmp_path):

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
-from nas.data.cache import atomic_write
+from nas.io import atomic_write
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")

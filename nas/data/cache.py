@@ -12,11 +12,12 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
+
+from nas.io import atomic_write
 
 FORMAT_VERSION = 2  # 2: entries carry the dataset's content fingerprint
 ENV_VAR = "CELLNAS_CACHE"
@@ -37,19 +38,6 @@ def resolve_cache_dir(cache_dir: str | os.PathLike | None) -> Path:
 def key_digest(key: dict[str, Any]) -> str:
     text = json.dumps({"format": FORMAT_VERSION, **key}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(tmp)`` on a temporary path beside ``path`` and move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def cached_tensors(cache_dir: Path, label: str, key: dict[str, Any],

@@ -9,25 +9,16 @@ strategy, whose checkpoint was taken right after it proposed them.
 """
 from __future__ import annotations
 
-import json
-import math
-import os
 import time
 from pathlib import Path
 from typing import Any
 
+from nas.io import write_json
 from nas.search.progress import Progress, Snapshot
 from nas.search.store import RunStore, TrialRecord
-from nas.strategies.base import Candidate, Failure, Outcome, Result, Strategy
+from nas.strategies.base import Candidate, Failure, Outcome, Strategy, as_outcome
 
 TOP_K = 10
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Atomic write: a reader (or a killed driver) never sees half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False))
-    os.replace(tmp, path)
 
 
 def trial_seed(seed: int, candidate_id: int) -> int:
@@ -36,17 +27,6 @@ def trial_seed(seed: int, candidate_id: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(candidate_id)]).generate_state(1)[0] >> 1)
 
 
-def checked(outcome: Any) -> Outcome:
-    """Guard the seam: a non-finite reward is a diverged candidate, not a result."""
-    if isinstance(outcome, (int, float)) and not isinstance(outcome, bool):
-        outcome = Result(float(outcome))
-    if isinstance(outcome, Failure):
-        return outcome
-    if not isinstance(outcome, Result):
-        return Failure(f"evaluator returned {type(outcome).__name__}, not Result or Failure")
-    if not math.isfinite(float(outcome.reward)):
-        return Failure(f"diverged: reward is {outcome.reward}")
-    return outcome
 
 
 class Driver:
@@ -109,7 +89,7 @@ class Driver:
 
     def complete(self, candidate_id: int, outcome: Any, stopped: bool = False) -> Outcome:
         cand = self.running.pop(candidate_id)
-        outcome = checked(outcome)
+        outcome = as_outcome(outcome)  # the one conversion (nas.strategies.base)
         self.strategy.tell(cand, outcome)
         state = self.strategy.state_dict()
         self.store.finish(cand.id, outcome, state, self.elapsed(), stopped=stopped)

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Sequence
 
 from nas.config import ExperimentConfig, apply_overrides, dump_config, from_dict, read_yaml, to_dict
-from nas.search.driver import Driver, write_json
+from nas.io import write_json
+from nas.search.driver import Driver
 from nas.search.plan import Plan, make_plan
 from nas.search.progress import Progress
 from nas.search.store import LOCK_NAME, RunLock, RunStore, check_records

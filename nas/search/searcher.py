@@ -13,10 +13,9 @@ from ray.tune import Callback
 from ray.tune.search import Searcher
 
 from nas.search.driver import Driver, trial_seed
-from nas.search.trainable import decode_result
+from nas.search.trainable import METRIC, decode_result
 from nas.strategies.base import Failure
 
-METRIC = "score"
 
 
 class TrialWatcher(Callback):

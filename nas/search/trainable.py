@@ -16,9 +16,10 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from nas.strategies.base import Failure, Outcome, Result
+from nas.strategies.base import Failure, Outcome, Result, as_outcome
 
 Report = Callable[[int, Mapping[str, float]], None]
+METRIC = "score"  # the one name schedulers and the searcher compare (Ray Tune's metric)
 OUTCOME_KEY = "nas_outcome"
 EPOCH_KEY = "nas_epoch"
 
@@ -42,8 +43,7 @@ class TrialJob:
             last = traceback.extract_tb(err.__traceback__)[-1:]
             where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
             return Failure(f"{type(err).__name__}: {err}{where}")
-        if isinstance(outcome, (int, float)) and not isinstance(outcome, bool):
-            outcome = Result(float(outcome))
+        outcome = as_outcome(outcome)
         if isinstance(outcome, Result) and "wall_s" not in outcome.metrics:
             outcome = Result(outcome.reward, {**outcome.metrics,
                                               "wall_s": time.perf_counter() - start})
@@ -86,7 +86,7 @@ def decode_result(result: Mapping[str, Any] | None, metric: str) -> tuple[Outcom
         return Result(float(data["reward"]), data.get("metrics", {})), False
     # No final report: a scheduler (ASHA) stopped the trial after an epoch.
     metrics = json.loads(result.get(EPOCH_KEY, "{}"))
-    score = result.get("score")
+    score = result.get(METRIC)
     if score is None or not isinstance(score, (int, float)):
         return Failure(f"stopped early without a {metric!r} value"), True
     return Result(float(score), {**metrics, "stopped_epoch": result.get("epoch")}), True
@@ -99,10 +99,10 @@ def run_trial(config: dict, job: TrialJob | None = None) -> None:
     def report(epoch: int, metrics: Mapping[str, Any]) -> None:
         scalars = _scalars(metrics)
         score = scalars.get(job.metric)
-        tune.report({"score": float(score) if isinstance(score, (int, float)) else float("nan"),
+        tune.report({METRIC: float(score) if isinstance(score, (int, float)) else float("nan"),
                      "epoch": int(epoch), EPOCH_KEY: json.dumps(
                          {k: _json_safe(v) for k, v in scalars.items()})})
 
     outcome = job.run(config["spec"], int(config["seed"]), report)
     score = outcome.reward if isinstance(outcome, Result) else float("nan")
-    tune.report({"score": float(score), OUTCOME_KEY: encode_outcome(outcome)})
+    tune.report({METRIC: float(score), OUTCOME_KEY: encode_outcome(outcome)})

@@ -6,6 +6,8 @@ Strategies see specs and results only, never models; each owns a seeded
 from __future__ import annotations
 
 import abc
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
@@ -36,6 +38,21 @@ class Failure:
 
 
 Outcome = Union[Result, Failure]
+
+
+def as_outcome(value: Any) -> "Outcome":
+    """The one place an evaluator's return value becomes an outcome: a bare real number is a
+    Result, a non-finite reward a Failure (a diverged candidate), anything else a Failure naming
+    its type."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = Result(float(value))
+    if isinstance(value, Failure):
+        return value
+    if not isinstance(value, Result):
+        return Failure(f"evaluator returned {type(value).__name__}, not Result or Failure")
+    if not math.isfinite(float(value.reward)):
+        return Failure(f"diverged: reward is {value.reward}")
+    return value
 
 
 class Strategy(abc.ABC):

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from nas.data.cache import atomic_write
+from nas.io import atomic_write
 
 # Fields that may differ between the run that wrote a checkpoint and the one resuming it.
 RESUMABLE_DIFFERENCES = frozenset({"device", "check_every", "eval_batch_size"})

@@ -9,7 +9,6 @@ the checkpoint's epoch with its RNG states.
 from __future__ import annotations
 
 import csv
-import json
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, TextIO
 
 import torch
 
-from nas.data.cache import atomic_write
+from nas.io import atomic_write, write_json
 from nas.data.datasets import DataConfig, load_proxy_data
 from nas.evaluate import build_options, prepare
 from nas.metrics import cross_check_cost
@@ -26,10 +25,6 @@ from nas.train.config import TrainConfig
 from nas.train.trainer import evaluate_model, resolve_device, train
 
 LOG_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "drop_path_scale", "epoch_time_s")
-
-
-def write_json(path: Path, payload: dict[str, Any]) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n"))
 
 
 def write_log(path: Path, history: list[dict]) -> None:
