@@ -27,8 +27,6 @@ def trial_seed(seed: int, candidate_id: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(candidate_id)]).generate_state(1)[0] >> 1)
 
 
-
-
 class Driver:
     """Owns the strategy, the space and the store for one search session."""
 
@@ -46,6 +44,7 @@ class Driver:
         self.running: dict[int, Candidate] = {}
         self.proposed: list[str] = []  # spec strings handed out this session, in order
         self.exhausted = False
+        self._write_best()  # derived from the store on every start: a kill may have left it stale
         self._event("resumed" if state is not None else "started")
 
     def _candidate(self, record: TrialRecord) -> Candidate:
