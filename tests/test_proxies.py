@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-import nas.proxies as proxies
+from nas import proxies
 from nas.data import DataConfig, load_proxy_data
 from nas.data.augment import normalize
 from search_spaces.catalog import resolve, space_for
@@ -23,7 +23,8 @@ NB201_ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 NB201_POOL_ONLY = "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|avg_pool_3x3~0|avg_pool_3x3~1|avg_pool_3x3~2|"
 CELL_POOL_ONLY = ("cell:normal=avg_pool_3x3@0+max_pool_3x3@1,avg_pool_3x3@1+max_pool_3x3@2;"
                   "reduce=max_pool_3x3@0+avg_pool_3x3@1,avg_pool_3x3@1+max_pool_3x3@2;N=1;F=8")
-TINY_BLOCKS = "blocks:stem_c8,ds_r1_k3_s1_c8,ir_r1_k3_s2_e3_c16_se0.25_silu,ir_r2_k5_s2_e6_c24_hswish,head_c64,classes10,res32"
+TINY_BLOCKS = ("blocks:stem_c8,ds_r1_k3_s1_c8,ir_r1_k3_s2_e3_c16_se0.25_silu,ir_r2_k5_s2_e6_c24_hswish,"
+               "head_c64,classes10,res32")
 
 
 @pytest.fixture(scope="session")

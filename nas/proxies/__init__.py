@@ -9,8 +9,18 @@ papers: ``gradient`` (grad_norm, SNIP, GraSP, fisher, synflow; Abdelfattah et al
     combined = combine(["naswot", "synflow", "macs"], specs, [(inputs, labels)], seed=0)
 """
 from nas.proxies.combine import average_ranks, kendall, rank_combine, spearman
-from nas.proxies.registry import (FALLBACK_SCORE, PROXIES, Proxy, ProxyScore, combine, get, names, score,
-                                  score_detail, score_model)
+from nas.proxies.registry import (
+                                  FALLBACK_SCORE,
+                                  PROXIES,
+                                  Proxy,
+                                  ProxyScore,
+                                  combine,
+                                  get,
+                                  names,
+                                  score,
+                                  score_detail,
+                                  score_model,
+)
 
 __all__ = ["FALLBACK_SCORE", "PROXIES", "Proxy", "ProxyScore", "average_ranks", "combine", "get", "kendall",
            "names", "rank_combine", "score", "score_detail", "score_model", "spearman"]

@@ -16,7 +16,7 @@ All run the network in train mode (BN normalizes with the batch statistics), as 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -33,21 +33,26 @@ def naswot(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:
     scores = []
     for x, _ in batches:
         kernel = torch.zeros(x.shape[0], x.shape[0], dtype=torch.float64)
-
-        def count(module: nn.Module, inputs: tuple) -> None:
-            flat = inputs[0].detach().reshape(inputs[0].shape[0], -1)
-            code = (flat > 0).to(torch.float32 if flat.shape[1] < 2 ** 24 else torch.float64)
-            # c c^T + (1-c)(1-c)^T = n - r_i - r_j + 2 (c c^T)_ij with r the row sums: one matmul
-            # instead of two. float32 sums of 0/1 products are exact below 2^24 units per layer.
-            ones = code.sum(dim=1, dtype=torch.float64)
-            agree = (code @ code.T).double()
-            kernel.add_(2.0 * agree - ones[:, None] - ones[None, :] + code.shape[1])
-
-        with torch.no_grad(), hooks(acts, pre=count):
+        with torch.no_grad(), hooks(acts, pre=_code_counter(kernel)):
             model(x)
         sign, logdet = torch.linalg.slogdet(kernel)
         scores.append(float(logdet) if float(sign) > 0 else math.nan)
     return sum(scores) / len(scores)
+
+
+def _code_counter(kernel: torch.Tensor) -> Callable:
+    """A pre-forward hook adding one activation layer's code agreements into ``kernel``."""
+
+    def count(module: nn.Module, inputs: tuple) -> None:
+        flat = inputs[0].detach().reshape(inputs[0].shape[0], -1)
+        code = (flat > 0).to(torch.float32 if flat.shape[1] < 2 ** 24 else torch.float64)
+        # c c^T + (1-c)(1-c)^T = n - r_i - r_j + 2 (c c^T)_ij with r the row sums: one matmul
+        # instead of two. float32 sums of 0/1 products are exact below 2^24 units per layer.
+        ones = code.sum(dim=1, dtype=torch.float64)
+        agree = (code @ code.T).double()
+        kernel.add_(2.0 * agree - ones[:, None] - ones[None, :] + code.shape[1])
+
+    return count
 
 
 def jacob_cov(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:

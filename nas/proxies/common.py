@@ -3,7 +3,7 @@ the loss over the caller's batches, BN removal, and hooks that always come off a
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F

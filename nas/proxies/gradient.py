@@ -8,7 +8,7 @@ the reference does; the loss is cross-entropy summed over the caller's batches (
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -61,17 +61,7 @@ def fisher(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:
     total = torch.zeros((), dtype=torch.float64)
     for batch in batches:
         captured: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
-
-        def keep(module: nn.Module, inputs, output: torch.Tensor) -> None:
-            if not output.requires_grad:
-                return
-            slot: list[torch.Tensor] = []
-            # clone: a following in-place ReLU would otherwise rewrite the stored activation; the
-            # tensor hook still receives the gradient of the value before that in-place op.
-            captured.append((output.detach().clone(), slot))
-            output.register_hook(slot.append)
-
-        with hooks(layers, forward=keep):
+        with hooks(layers, forward=_activation_keeper(captured)):
             model.zero_grad(set_to_none=True)
             batch_loss(model, batch).backward()
         for act, slot in captured:
@@ -81,6 +71,21 @@ def fisher(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:
             per_channel = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
             total += 0.5 * per_channel.pow(2).mean(dim=0).sum()
     return float(total)
+
+
+def _activation_keeper(captured: list) -> Callable:
+    """A forward hook storing each layer's output and, once backward runs, its gradient."""
+
+    def keep(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        if not output.requires_grad:
+            return
+        slot: list[torch.Tensor] = []
+        # clone: a following in-place ReLU would otherwise rewrite the stored activation; the
+        # tensor hook still receives the gradient of the value before that in-place op.
+        captured.append((output.detach().clone(), slot))
+        output.register_hook(slot.append)
+
+    return keep
 
 
 def synflow(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:

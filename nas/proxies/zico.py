@@ -9,7 +9,7 @@ when gradients are large and consistent from batch to batch.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
