@@ -70,15 +70,50 @@ class TabularConfig:
 
 
 @dataclass(frozen=True)
+class ZeroCostConfig:
+    """Training-free scoring (``nas.proxies``): ``proxy`` names one proxy or several (then a rank
+    combination against ``reference`` random specs of the space), computed on ``batches`` seeded
+    batches of ``batch_size`` training images."""
+
+    proxy: Union[str, tuple[str, ...]] = ("naswot",)
+    batch_size: int = _positive_int(64)
+    batches: int = _positive_int(1)
+    reference: int = _positive_int(32)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.proxy, str):  # ``proxy: naswot`` in YAML means the one proxy
+            object.__setattr__(self, "proxy", (self.proxy,))
+
+
+@dataclass(frozen=True)
+class RungConfig:
+    """One rung of an evaluation ladder, cheapest first. ``kind``: ``zero_cost`` (training-free,
+    ``evaluation.zero_cost``), ``proxy`` (a short training: ``evaluation.train`` with ``train``'s
+    keys overriding it) or ``tabular``. ``keep``: the fraction of this rung's candidates, best
+    first, promoted to the next rung. A rung stops at ``trials`` candidates or at its ``share`` of
+    ``budget.cpu_s`` (the last rung takes what remains), whichever comes first."""
+
+    kind: Literal["zero_cost", "proxy", "tabular"] = "zero_cost"
+    keep: float = field(default=0.1, metadata=_check(lambda v: 0 < v <= 1, "a fraction in (0, 1]"))
+    trials: Optional[int] = _positive_int(None)
+    share: Optional[float] = field(default=None, metadata=_check(lambda v: v is None or 0 < v < 1,
+                                                                 "a fraction of budget.cpu_s in (0, 1)"))
+    train: Mapping[str, Any] = _options()
+
+
+@dataclass(frozen=True)
 class EvaluationConfig:
     """How a candidate is scored. ``proxy``: short training on ``data`` with the ``train``
     recipe (and latency measured when ``latency`` is set); ``tabular``: a benchmark table lookup;
+    ``zero_cost``: a training-free proxy (``zero_cost``); ``ladder``: the ``ladder`` rungs in turn;
     ``function``: ``module:callable`` taking ``(spec, *, report, seed, **options)`` (custom or
     test evaluators). ``metric`` is the per-epoch value an early-stopping scheduler compares."""
 
-    kind: Literal["proxy", "tabular", "function"] = "proxy"
+    kind: Literal["proxy", "tabular", "function", "zero_cost", "ladder"] = "proxy"
     metric: str = "val_acc"
     train: TrainConfig = field(default_factory=TrainConfig)
+    zero_cost: ZeroCostConfig = field(default_factory=ZeroCostConfig)
+    ladder: tuple[RungConfig, ...] = ()
     latency: Optional[LatencyTarget] = None
     tabular: TabularConfig = field(default_factory=TabularConfig)
     function: Optional[str] = None
@@ -119,12 +154,15 @@ class ExecutionConfig:
 
 @dataclass(frozen=True)
 class BudgetConfig:
-    """When the search stops: after ``trials`` finished trials (done or failed), or once
-    ``time_s`` seconds of search have passed (running trials then finish)."""
+    """When the search stops: after ``trials`` finished trials (done or failed), once ``time_s``
+    seconds of search have passed, or once the trials' compute (``cpu_s``: CPU-seconds of the
+    processes that evaluated them, summed) is spent; running trials then finish."""
 
     trials: int = _positive_int(16)
     time_s: Optional[float] = field(default=None, metadata=_check(lambda v: v is None or v > 0,
                                                                   "a number of seconds > 0"))
+    cpu_s: Optional[float] = field(default=None, metadata=_check(lambda v: v is None or v > 0,
+                                                                 "a number of CPU-seconds > 0"))
 
 
 @dataclass(frozen=True)
@@ -272,7 +310,8 @@ def to_dict(config: Any) -> Any:
 
 # Per-epoch values each evaluation kind reports, higher is better (what ASHA and the searcher
 # compare); a 'function' evaluator reports its own, so any name is taken there.
-EPOCH_METRICS = {"proxy": ("val_acc", "train_acc"), "tabular": ("val_acc",)}
+EPOCH_METRICS = {"proxy": ("val_acc", "train_acc"), "tabular": ("val_acc",), "zero_cost": ("val_acc",),
+                 "ladder": ("val_acc",)}
 
 
 def check_experiment(config: ExperimentConfig) -> ExperimentConfig:
@@ -282,11 +321,45 @@ def check_experiment(config: ExperimentConfig) -> ExperimentConfig:
     if accepted is not None and ev.metric not in accepted:
         raise ValueError(f"config key 'evaluation.metric': bad value {ev.metric!r}; accepted for "
                          f"evaluation.kind {ev.kind!r}: {', '.join(accepted)}")
-    if ev.kind == "proxy" and config.data.val_fraction == 0:
+    if ev.kind == "ladder":
+        check_ladder(config)
+    if ev.kind in ("proxy", "ladder") and config.data.val_fraction == 0:
         # val_fraction=0 validates on the test split: the search would select on it.
         raise ValueError("config key 'data.val_fraction': bad value 0 (it validates on the test split, "
                          "so the search would select on it); accepted for a search: 0 < val_fraction < 1")
     return config
+
+
+def check_ladder(config: ExperimentConfig) -> None:
+    """A ladder that cannot run fails at load time, naming the key, the value and what fits."""
+    rungs, budget = config.evaluation.ladder, config.budget
+    if not rungs:
+        raise ValueError("config key 'evaluation.ladder': bad value []; accepted: one or more rungs "
+                         "(e.g. [{kind: zero_cost, keep: 0.1}, {kind: proxy}])")
+    for i, rung in enumerate(rungs):
+        key = f"evaluation.ladder[{i}]"
+        if rung.trials is None and rung.share is None and i < len(rungs) - 1 and budget.cpu_s is None:
+            raise ValueError(f"config key '{key}': a rung below the last needs 'trials' or a 'share' of "
+                             "budget.cpu_s, else it would never end and promote")
+        if rung.share is not None and budget.cpu_s is None:
+            raise ValueError(f"config key '{key}.share': bad value {rung.share!r}; a share needs budget.cpu_s")
+        unknown = sorted(set(rung.train) - {f.name for f in fields(TrainConfig)})
+        if unknown:
+            raise ValueError(f"unknown config key '{key}.train.{unknown[0]}'; accepted: "
+                             f"{', '.join(f.name for f in fields(TrainConfig))}")
+    shares = sum(r.share or 0 for r in rungs)
+    if shares >= 1:
+        raise ValueError(f"config key 'evaluation.ladder': the rungs' shares add up to {shares:g}; accepted: "
+                         "less than 1 (the last rung takes what remains of budget.cpu_s)")
+    n = None
+    for i, rung in enumerate(rungs[:-1]):
+        n = rung.trials if n is None else min(n, rung.trials or n)
+        if n is not None and int(n * rung.keep) < 1:
+            raise ValueError(f"config key 'evaluation.ladder[{i}].keep': bad value {rung.keep!r}; keeping "
+                             f"{rung.keep:g} of {n} candidates promotes none to rung {i + 1}; accepted: "
+                             f"keep >= {1 / n:.3g} or more trials")
+        if n is not None:
+            n = int(n * rung.keep)
 
 
 def from_dict(data: Any) -> ExperimentConfig:
