@@ -9,12 +9,14 @@ strategy, whose checkpoint was taken right after it proposed them.
 """
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
+import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from nas.search.progress import Progress, Snapshot
 from nas.search.store import RunStore, TrialRecord
@@ -49,6 +51,70 @@ def checked(outcome: Any) -> Outcome:
     return outcome
 
 
+def _numbers(metrics: Mapping[str, Any]) -> dict[str, float]:
+    return {str(k): float(v) for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))}
+
+
+class TrialLogs:
+    """Ray Tune's per-trial outputs under ``RUN/trials/candidate-<id>/``: ``params.json``,
+    ``result.json`` (one JSON object per epoch), ``progress.csv`` and TensorBoard event files
+    (tensorboardX). Written by the driver for both backends; a re-run starts its folder afresh,
+    as the store's epochs table replaces the lost run's rows."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.root = Path(run_dir) / "trials"
+        self.writers: dict[int, Any] = {}
+        self.started: dict[int, float] = {}
+
+    def folder(self, candidate_id: int) -> Path:
+        return self.root / f"candidate-{candidate_id}"
+
+    def start(self, candidate_id: int, spec: str) -> None:
+        folder = self.folder(candidate_id)
+        self.close(candidate_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        write_json(folder / "params.json", {"candidate": candidate_id, "spec": spec})
+        self.started[candidate_id] = time.time()
+
+    def epoch(self, candidate_id: int, epoch: int, metrics: Mapping[str, Any]) -> None:
+        folder, now = self.folder(candidate_id), time.time()
+        if not folder.is_dir():
+            return
+        row = {"candidate_id": candidate_id, "epoch": epoch, "training_iteration": epoch,
+               "timestamp": now, "time_total_s": now - self.started.get(candidate_id, now),
+               **{k: v for k, v in metrics.items() if k not in ("epoch",)}}
+        with (folder / "result.json").open("a") as fh:
+            fh.write(json.dumps(row, default=str) + "\n")
+        csv_path = folder / "progress.csv"
+        new = not csv_path.exists()
+        with csv_path.open("a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=_csv_fields(csv_path, row, new), extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+        if candidate_id not in self.writers:
+            from tensorboardX import SummaryWriter
+            self.writers[candidate_id] = SummaryWriter(logdir=str(folder), flush_secs=5)
+        tb = self.writers[candidate_id]
+        for key, value in _numbers(metrics).items():
+            tb.add_scalar(key, value, global_step=epoch, walltime=now)
+        tb.flush()
+
+    def close(self, candidate_id: int) -> None:
+        writer = self.writers.pop(candidate_id, None)
+        if writer is not None:
+            writer.close()
+
+
+def _csv_fields(path: Path, row: dict, new: bool) -> list[str]:
+    if new:
+        return list(row)
+    with path.open(newline="") as fh:
+        return next(csv.reader(fh), list(row))
+
+
 class Driver:
     """Owns the strategy, the space and the store for one search session."""
 
@@ -66,6 +132,9 @@ class Driver:
         self.running: dict[int, Candidate] = {}
         self.proposed: list[str] = []  # spec strings handed out this session, in order
         self.exhausted = False
+        self._last: tuple | None = None
+        self.epochs: dict[int, int] = {}  # running candidate -> last reported epoch
+        self.logs = TrialLogs(self.run_dir)
         self._event("resumed" if state is not None else "started")
 
     def _candidate(self, record: TrialRecord) -> Candidate:
@@ -104,11 +173,14 @@ class Driver:
                                ray_trial_id)
         self.running[cand.id] = cand
         self.proposed.append(self.space.to_str(cand.spec))
+        self.logs.start(cand.id, self.proposed[-1])
         self._event(f"trial {cand.id} started")
         return cand
 
     def complete(self, candidate_id: int, outcome: Any, stopped: bool = False) -> Outcome:
         cand = self.running.pop(candidate_id)
+        self.epochs.pop(candidate_id, None)
+        self.logs.close(candidate_id)
         outcome = checked(outcome)
         self.strategy.tell(cand, outcome)
         state = self.strategy.state_dict()
@@ -120,6 +192,15 @@ class Driver:
         else:
             self._event(f"trial {cand.id} {'stopped' if stopped else 'done'}: {outcome.reward:.4f}")
         return outcome
+
+    def record_epoch(self, candidate_id: int, epoch: int, metrics: Mapping[str, Any]) -> None:
+        """A running trial's per-epoch report (late reports of a finished trial are dropped)."""
+        if candidate_id not in self.running:
+            return
+        self.store.record_epoch(candidate_id, epoch, dict(metrics), self.elapsed())
+        self.logs.epoch(candidate_id, int(epoch), metrics)
+        self.epochs[candidate_id] = int(epoch)
+        self._event(f"trial {candidate_id} epoch {epoch}", counts_changed=False)
 
     def note_retry(self, candidate_id: int, reason: str) -> None:
         self.store.note_retry(candidate_id)
@@ -135,12 +216,13 @@ class Driver:
             {"rank": i + 1, "candidate_id": r.candidate_id, "spec": r.spec, "reward": r.reward,
              "status": r.status, "metrics": r.metrics} for i, r in enumerate(self.best())])
 
-    def _event(self, text: str) -> None:
-        self.store.set_meta("elapsed_s", self.elapsed())
-        c = self.store.counts()
-        top = self.best(1)
+    def _event(self, text: str, counts_changed: bool = True) -> None:
+        if counts_changed or self._last is None:
+            self.store.set_meta("elapsed_s", self.elapsed())
+            self._last = (self.store.counts(), self.best(1))
+        c, top = self._last
         self.progress.update(Snapshot(
             done=c["done"] + c["stopped"], running=len(self.running), failed=c["failed"],
             budget=self.trials, elapsed_s=self.elapsed(),
             best_reward=top[0].reward if top else None, best_spec=top[0].spec if top else None,
-            event=text))
+            event=text, epochs=tuple(sorted(self.epochs.items()))))

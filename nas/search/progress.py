@@ -20,6 +20,7 @@ class Snapshot:
     best_reward: float | None = None
     best_spec: str | None = None
     event: str = ""
+    epochs: tuple[tuple[int, int], ...] = ()  # (running candidate, its last reported epoch)
 
 
 def _clock(seconds: float) -> str:
