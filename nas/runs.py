@@ -66,3 +66,21 @@ def trained_spec(run_dir: str | Path) -> tuple[Any, dict]:
     except (json.JSONDecodeError, KeyError, TypeError) as err:
         raise ValueError(f"{path}: not a `nas train` config ({err})") from None
     return catalog.resolve(spec), saved
+
+
+def trials_frame(run_dir: str | Path, *, distinct: bool = False):
+    """A search run's trials as a pandas DataFrame (``nas.runs_export.trials_frame``)."""
+    from nas.runs_export import trials_frame as frame
+    return frame(run_dir, distinct=distinct)
+
+
+def epochs_frame(run_dir: str | Path):
+    """Every trial's per-epoch metrics as a pandas DataFrame (``nas.runs_export.epochs_frame``)."""
+    from nas.runs_export import epochs_frame as frame
+    return frame(run_dir)
+
+
+def export_trials_csv(run_dir: str | Path, path: str | Path, *, distinct: bool = False) -> Path:
+    """Write a search run's trials as CSV; returns the path."""
+    from nas.runs_export import export_trials_csv as export
+    return export(run_dir, path, distinct=distinct)

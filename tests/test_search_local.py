@@ -89,6 +89,7 @@ def test_raising_and_diverging_candidates_fail_and_budget_completes(tmp_path):
 
 def test_progress_line_per_change_off_a_terminal_and_in_place_on_one():
     import io
+    import re
     from nas.search.progress import Snapshot
     out = io.StringIO()
     progress = Progress(out, tty=False)
@@ -98,11 +99,18 @@ def test_progress_line_per_change_off_a_terminal_and_in_place_on_one():
     progress.update(snap)  # no change, no line
     progress.update(Snapshot(4, 1, 1, 8, 3726.0, 0.4321))
     lines = out.getvalue().splitlines()
-    assert lines == ["[1:02:05] 4/8 finished (3 ok, 1 failed), 2 running, best 0.4321 | trial 5 done: "
-                     "0.4321", "[1:02:06] 5/8 finished (4 ok, 1 failed), 1 running, best 0.4321"]
+    # ETA at the pace so far: 4 of 8 finished in 3725 s leaves 3725 s; 5 of 8 in 3726 s, 3/5 of it
+    assert lines == ["[1:02:05] 4/8 finished (3 ok, 1 failed), 2 running, best 0.4321, eta 1:02:05 | "
+                     "trial 5 done: 0.4321",
+                     "[1:02:06] 5/8 finished (4 ok, 1 failed), 1 running, best 0.4321, eta 0:37:15"]
     tty = io.StringIO()
-    Progress(tty, tty=True).update(snap)
-    assert tty.getvalue().startswith("\r\x1b[2K[1:02:05]") and "\n" not in tty.getvalue()
+    live = Progress(tty, tty=True, epochs_per_trial=4)
+    live.update(Snapshot(3, 2, 1, 8, 3725.0, 0.4321, event="trial 5 done", epochs=((6, 1), (7, 3))))
+    live.close()
+    # the rich live display: counts, elapsed, eta, running trials' epochs
+    shown = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", tty.getvalue())
+    assert "4/8 finished (1 failed), 2 running" in shown and "elapsed 1:02:05" in shown
+    assert "trial 6 epoch 1/4, trial 7 epoch 3/4" in shown and "eta 0:37:15" in shown
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

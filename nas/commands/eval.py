@@ -7,6 +7,7 @@ resolution with the FixRes fine-tune (Touvron et al. 2019) of the classifier and
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 from pathlib import Path
 
@@ -70,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.fixres_epochs:
         raise ValueError("--fixres-epochs needs --test-resolution")
+    from nas.search.progress import task
     spec, model, data_config, train_config = load_trained(args.run_dir)
-    data = load_proxy_data(dataclasses.replace(data_config, load_test=True))
-    loss, acc = evaluate_model(model, data.test, train_config.eval_batch_size, train_config)
+    with task("preparing data", stream=sys.stderr):
+        data = load_proxy_data(dataclasses.replace(data_config, load_test=True))
+    with task(f"evaluating on {len(data.test)} test images", stream=sys.stderr):
+        loss, acc = evaluate_model(model, data.test, train_config.eval_batch_size, train_config)
     print(f"{spec.to_str()}\n{data.describe()}\ntest loss {loss:.4f} acc {100 * acc:.2f}%")
     return 0

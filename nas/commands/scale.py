@@ -158,8 +158,8 @@ def _family(args: argparse.Namespace, run_dir: Path | None = None) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     from nas.config import load_config
+    from nas.commands.search import progress_for
     from nas.search import search
-    from nas.search.progress import Progress
 
     overrides = list(args.items)
     if args.backend:
@@ -168,7 +168,7 @@ def _search(args: argparse.Namespace) -> int:
     if config.space.name != "compound":
         raise ValueError(f"--search runs a compound-scaling experiment (space.name: compound), got "
                          f"space.name {config.space.name!r}; use `nas search` for other searches")
-    summary = search(config, run_dir=args.run_dir, progress=Progress(enabled=False))
+    summary = search(config, run_dir=args.run_dir, progress=progress_for(config, title="scale --search"))
     c = summary.counts
     print(f"evaluated {c['done'] + c['stopped']} coefficient triples ({c['failed']} failed) in "
           f"{summary.wall_s:.1f} s; run directory {summary.run_dir}")

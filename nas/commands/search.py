@@ -50,9 +50,17 @@ def _merge_late_options(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+def progress_for(config, enabled: bool = True, title: str = "search"):
+    """The live progress of a search of ``config``: its proxy epochs refine the ETA."""
+    from nas.search.progress import Progress
+    epochs = config.evaluation.train.epochs if config.evaluation.kind == "proxy" else None
+    progress = Progress(enabled=enabled, epochs_per_trial=epochs, title=title)
+    progress.status("preparing data, strategy and workers")
+    return progress
+
+
 def run(args: argparse.Namespace) -> int:
     from nas.search import resume_config, search
-    from nas.search.progress import Progress
 
     args = _merge_late_options(args)
     paths = [i for i in args.items if "=" not in i]
@@ -71,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                              f"overrides; got {paths or 'none'}")
         config = load_config(paths[0], overrides)
     summary = search(config, run_dir=args.resume or args.run_dir, resume=bool(args.resume),
-                     progress=Progress(enabled=not args.quiet), allow_code=bool(args.allow_code))
+                     progress=progress_for(config, not args.quiet), allow_code=bool(args.allow_code))
     c = summary.counts
     print(f"finished {c['done'] + c['stopped']} trials ({c['failed']} failed) in "
           f"{summary.wall_s:.1f} s")

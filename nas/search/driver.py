@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from nas.io import write_json
+from nas.search.trial_logs import TrialLogs
 from nas.search.progress import Progress, Snapshot
 from nas.search.store import RunStore, TrialRecord
 from nas.strategies.base import Candidate, Failure, Outcome, Strategy, as_outcome
@@ -44,6 +45,9 @@ class Driver:
         self.running: dict[int, Candidate] = {}
         self.proposed: list[str] = []  # spec strings handed out this session, in order
         self.exhausted = False
+        self._last: tuple | None = None
+        self.epochs: dict[int, int] = {}  # running candidate -> last reported epoch
+        self.logs = TrialLogs(self.run_dir)
         self._write_best()  # derived from the store on every start: a kill may have left it stale
         self._event("resumed" if state is not None else "started")
 
@@ -83,11 +87,14 @@ class Driver:
                                ray_trial_id)
         self.running[cand.id] = cand
         self.proposed.append(self.space.to_str(cand.spec))
+        self.logs.start(cand.id, self.proposed[-1])
         self._event(f"trial {cand.id} started")
         return cand
 
     def complete(self, candidate_id: int, outcome: Any, stopped: bool = False) -> Outcome:
         cand = self.running.pop(candidate_id)
+        self.epochs.pop(candidate_id, None)
+        self.logs.close(candidate_id)
         outcome = as_outcome(outcome)  # the one conversion (nas.strategies.base)
         self.strategy.tell(cand, outcome)
         state = self.strategy.state_dict()
@@ -99,6 +106,15 @@ class Driver:
         else:
             self._event(f"trial {cand.id} {'stopped' if stopped else 'done'}: {outcome.reward:.4f}")
         return outcome
+
+    def record_epoch(self, candidate_id: int, epoch: int, metrics: Mapping[str, Any]) -> None:
+        """A running trial's per-epoch report (late reports of a finished trial are dropped)."""
+        if candidate_id not in self.running:
+            return
+        self.store.record_epoch(candidate_id, epoch, dict(metrics), self.elapsed())
+        self.logs.epoch(candidate_id, int(epoch), metrics)
+        self.epochs[candidate_id] = int(epoch)
+        self._event(f"trial {candidate_id} epoch {epoch}", counts_changed=False)
 
     def note_retry(self, candidate_id: int, reason: str) -> None:
         self.store.note_retry(candidate_id)
@@ -114,12 +130,13 @@ class Driver:
             {"rank": i + 1, "candidate_id": r.candidate_id, "spec": r.spec, "reward": r.reward,
              "status": r.status, "metrics": r.metrics} for i, r in enumerate(self.best())])
 
-    def _event(self, text: str) -> None:
-        self.store.set_meta("elapsed_s", self.elapsed())
-        c = self.store.counts()
-        top = self.best(1)
+    def _event(self, text: str, counts_changed: bool = True) -> None:
+        if counts_changed or self._last is None:
+            self.store.set_meta("elapsed_s", self.elapsed())
+            self._last = (self.store.counts(), self.best(1))
+        c, top = self._last
         self.progress.update(Snapshot(
             done=c["done"] + c["stopped"], running=len(self.running), failed=c["failed"],
             budget=self.trials, elapsed_s=self.elapsed(),
             best_reward=top[0].reward if top else None, best_spec=top[0].spec if top else None,
-            event=text))
+            event=text, epochs=tuple(sorted(self.epochs.items()))))

@@ -18,8 +18,8 @@ def run_local(driver: Driver, job: TrialJob, seed: int) -> None:
         if cand is None:
             return
 
-        def report(epoch: int, metrics: Mapping[str, Any]) -> None:
-            pass  # no scheduler in-process: per-epoch values only matter to ASHA
+        def report(epoch: int, metrics: Mapping[str, Any], cid: int = cand.id) -> None:
+            driver.record_epoch(cid, epoch, metrics)
 
         outcome = job.run(driver.space.to_str(cand.spec), trial_seed(seed, cand.id), report)
         driver.complete(cand.id, outcome)

@@ -7,6 +7,7 @@ afterwards. The trial job (space, evaluator, dataset) goes into the object store
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -15,7 +16,8 @@ from nas.config import ExperimentConfig
 from nas.search.driver import Driver
 from nas.search.plan import Plan
 from nas.search.searcher import METRIC, StrategySearcher, TrialWatcher
-from nas.search.trainable import run_trial
+from nas.search.trainable import EPOCH_KEY, run_trial
+from ray.tune import Callback
 
 
 def connect(config: ExperimentConfig) -> bool:
@@ -120,9 +122,10 @@ def scheduler(config: ExperimentConfig):
                          max_t=max_t)
 
 
-# Tune's own reporting duplicates ours: per-result CSV/JSON/TensorBoard loggers (the run store
-# holds every metric), its progress tables and per-trial tracebacks (failures are recorded with
-# their reason; the full text stays in Tune's error.txt under ray/).
+# Tune's own reporting duplicates ours: per-result CSV/JSON/TensorBoard loggers (the driver writes
+# those files itself, for both backends, under RUN/trials/: ``Driver.record_epoch``), its progress
+# tables and per-trial tracebacks (failures are recorded with their reason; the full text stays
+# in Tune's error.txt under ray/).
 # Tune's SIGINT handler is off: it turned Ctrl-C into a normal return (exit 0, "finished 2 trials");
 # the KeyboardInterrupt now reaches the runner, which reports the run as interrupted.
 _TUNE_ENV = {"TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1", "RAY_AIR_NEW_OUTPUT": "0",
@@ -168,6 +171,21 @@ def _trial_name(trial) -> str:
     return f"candidate-{trial.config.get('candidate', 'x')}-{trial.trial_id}"
 
 
+class EpochRecorder(Callback):
+    """Hands each per-epoch Tune result to ``Driver.record_epoch`` (callbacks run in the driver)."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+
+    def __getstate__(self) -> dict:
+        return {"driver": None}  # Tune pickles its config; the driver stays here
+
+    def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
+        if self.driver is not None and EPOCH_KEY in result and "candidate" in trial.config:
+            self.driver.record_epoch(int(trial.config["candidate"]), int(result.get("epoch", 0)),
+                                     json.loads(result[EPOCH_KEY]))
+
+
 def _fit(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, session: int) -> None:
     from ray import tune
     ex = config.execution
@@ -185,5 +203,5 @@ def _fit(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, se
                                     trial_dirname_creator=_trial_name),
         run_config=tune.RunConfig(name=f"session-{session}", storage_path=str(run_dir / "ray"),
                                   failure_config=tune.FailureConfig(max_failures=ex.max_failures),
-                                  verbose=0, callbacks=[watcher]))
+                                  verbose=0, callbacks=[watcher, EpochRecorder(driver)]))
     tuner.fit()

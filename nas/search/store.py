@@ -37,6 +37,14 @@ CREATE TABLE IF NOT EXISTS trials (
     elapsed_s REAL                          -- search clock (excludes time the driver was down)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS epochs (                -- every per-epoch report of every trial
+    candidate_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    metrics TEXT NOT NULL,                  -- JSON: the scalars the evaluator reported
+    reported_at REAL NOT NULL,              -- unix time
+    elapsed_s REAL,                         -- search clock
+    PRIMARY KEY (candidate_id, epoch)       -- a re-run (resume, worker retry) replaces its rows
+);
 CREATE INDEX IF NOT EXISTS trials_by_spec ON trials (spec, reward);  -- folding repeats in top()
 """
 
@@ -159,6 +167,14 @@ class RunStore:
             self._set_state(state)
         self.checkpoint()
 
+    def record_epoch(self, candidate_id: int, epoch: int, metrics: dict, elapsed_s: float) -> None:
+        """One per-epoch report (a re-run's epoch replaces the lost run's, so curves never mix)."""
+        with self._txn():
+            self.conn.execute("INSERT OR REPLACE INTO epochs (candidate_id, epoch, metrics, reported_at,"
+                              " elapsed_s) VALUES (?, ?, ?, ?, ?)",
+                              (int(candidate_id), int(epoch), json.dumps(_clean(dict(metrics))),
+                               time.time(), float(elapsed_s)))
+
     def set_meta(self, key: str, value: Any) -> None:
         with self._txn():
             self._put(key, value)
@@ -205,6 +221,12 @@ class RunStore:
             f"WHERE status IN ({marks}) {tail}", statuses + args).fetchall()
         return [TrialRecord(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5],
                             json.loads(r[6]), *r[7:]) for r in rows]
+
+    def epochs(self, candidate_id: int) -> list[tuple[int, dict]]:
+        """(epoch, metrics) of one trial, in epoch order."""
+        rows = self.conn.execute("SELECT epoch, metrics FROM epochs WHERE candidate_id = ? ORDER BY epoch",
+                                 (int(candidate_id),)).fetchall()
+        return [(e, json.loads(m)) for e, m in rows]
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(STATUSES, 0)

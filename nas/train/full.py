@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import sys
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,29 +36,47 @@ def write_log(path: Path, history: list[dict]) -> None:
 
 
 class Progress:
-    """One line per epoch; on a terminal also a live line with the step count inside the epoch."""
+    """One line per epoch; on a terminal also a ``rich`` live display (epochs and steps, elapsed
+    and ETA, redrawn on a timer) below those lines."""
 
-    def __init__(self, epochs: int, stream: TextIO | None = None):
+    def __init__(self, epochs: int, stream: TextIO | None = None, first_epoch: int = 0):
         self.epochs, self.stream = epochs, stream or sys.stdout
         self.live = self.stream.isatty()
-        self.epoch_start = time.perf_counter()
+        self.bar = None
+        if self.live:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+            self.bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                    console=Console(file=self.stream, force_terminal=True),
+                                    refresh_per_second=2, redirect_stdout=True, redirect_stderr=True)
+            self.bar.start()
+            self.all = self.bar.add_task("epochs", total=epochs, completed=first_epoch)
+            self.steps = self.bar.add_task("steps", total=None)
 
     def step(self, epoch: int, step: int, steps: int) -> None:
-        if step == 1:
-            self.epoch_start = time.perf_counter()
-        if self.live and (step == steps or step % max(1, steps // 50) == 0):
-            done = int(30 * step / steps)
-            self.stream.write(f"\repoch {epoch}/{self.epochs} [{'#' * done}{'.' * (30 - done)}] "
-                              f"{step}/{steps} {time.perf_counter() - self.epoch_start:.1f}s")
-            self.stream.flush()
+        if self.bar is not None:
+            if step == 1:
+                self.bar.reset(self.steps, total=steps, completed=1, description=f"epoch {epoch}/{self.epochs}")
+            else:
+                self.bar.update(self.steps, completed=step)
 
     def epoch(self, m: dict) -> None:
-        prefix = "\r\033[K" if self.live else ""
-        self.stream.write(f"{prefix}epoch {m['epoch']}/{self.epochs}  lr {m['lr']:.4g}  "
-                          f"train loss {m['train_loss']:.4f} acc {100 * m['train_acc']:.2f}%  "
-                          f"val loss {m['val_loss']:.4f} acc {100 * m['val_acc']:.2f}%  "
-                          f"{m['epoch_time_s']:.1f}s\n")
+        line = (f"epoch {m['epoch']}/{self.epochs}  lr {m['lr']:.4g}  "
+                f"train loss {m['train_loss']:.4f} acc {100 * m['train_acc']:.2f}%  "
+                f"val loss {m['val_loss']:.4f} acc {100 * m['val_acc']:.2f}%  {m['epoch_time_s']:.1f}s")
+        if self.bar is not None:
+            self.bar.console.print(line, markup=False, highlight=False)
+            self.bar.update(self.all, completed=m["epoch"])
+            return
+        self.stream.write(line + "\n")
         self.stream.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
 
 def run_config(spec_str: str, data: DataConfig, config: TrainConfig) -> dict[str, Any]:
@@ -74,7 +91,9 @@ def train_full(spec: Any, data_config: DataConfig, config: TrainConfig, out: Pat
     if checkpointer.exists() and not resume:
         raise ValueError(f"{out} already holds a checkpoint; pass --resume to continue it or choose "
                          "another --out")
-    data = load_proxy_data(data_config)
+    from nas.search.progress import task
+    with task("preparing data", stream=stream):
+        data = load_proxy_data(data_config)
     space, spec = prepare(spec, data)
     cost = space.cost(spec)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,7 +106,7 @@ def train_full(spec: Any, data_config: DataConfig, config: TrainConfig, out: Pat
     if saved is not None:
         stream.write(f"resuming after epoch {resumed_from} of {config.epochs}\n")
     write_log(out / "log.csv", logged)
-    progress = Progress(config.epochs, stream)
+    progress = Progress(config.epochs, stream, first_epoch=resumed_from)
 
     def callback(epoch: int, metrics: dict) -> None:
         logged.append(metrics)
@@ -95,8 +114,11 @@ def train_full(spec: Any, data_config: DataConfig, config: TrainConfig, out: Pat
         write_log(out / "log.csv", logged)
 
     options = build_options(config)
-    result = train(lambda: space.build(spec, **options), data, config, callback,
-                   checkpointer=checkpointer, resume=resume, progress=progress.step)
+    try:
+        result = train(lambda: space.build(spec, **options), data, config, callback,
+                       checkpointer=checkpointer, resume=resume, progress=progress.step)
+    finally:
+        progress.close()
     record: dict[str, Any] = {"spec": spec.to_str(), "data": data.describe(), "params": cost.params,
                               "macs": cost.macs, "resumed_from_epoch": resumed_from, **result.to_dict()}
     if result.ok:
