@@ -10,7 +10,7 @@ depthwise k x k -> BN -> 1x1 -> BN -> ReLU on the whole input. The halves are co
 shuffled (2 groups). ``out_chs`` must be even.
 
 ``shuffle_v1`` follows the authors' reference (megvii-model/ShuffleNet-Series, ``ShuffleV1Block``):
-grouped 1x1 (``out / 4`` channels; ungrouped when ``first_group`` is off, as the very first unit
+grouped 1x1 (``out_chs / 4`` channels; ungrouped when ``first_group`` is off, as the very first unit
 on 24 channels) -> BN -> ReLU -> shuffle -> 3x3 depthwise (strides) -> BN -> grouped 1x1 -> BN; at
 stride 1 with ``in == out`` the input is added, otherwise the input is 3x3 average-pooled (stride,
 padding 1) and concatenated, so the branch makes ``out - in`` channels; ReLU last.
@@ -61,7 +61,7 @@ def v1_widths(in_chs: int, out_chs: int, stride: int, groups: int, first_group: 
     if branch < 1:
         raise ValueError(f"shuffle_v1: a concatenating unit needs out_chs > in_chs, got in_chs={in_chs}, "
                          f"out_chs={out_chs}")
-    mid = branch // 4
+    mid = out_chs // 4  # the paper: a quarter of the unit's output, in concatenating units too
     g1 = groups if first_group else 1
     for field, value, g in (("in_chs", in_chs, g1), ("bottleneck width (out/4)", mid, groups),
                             ("branch output", branch, groups)):

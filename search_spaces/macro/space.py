@@ -70,9 +70,9 @@ def generic(stage: Stage) -> dict[str, Any]:
     return out
 
 
-def stage_options(kind: str, pick: dict[str, Any], act: Any, in_chs: int) -> dict[str, Any]:
-    """Registry options of a ``kind`` block for the picked values; ``act`` is carried over from the
-    base when the kind accepts it."""
+def stage_options(kind: str, pick: dict[str, Any], base: dict[str, Any], in_chs: int) -> dict[str, Any]:
+    """Registry options of a ``kind`` block for the picked values; the base stage's activation and
+    shortcut carry over where the kind accepts them."""
     opts: dict[str, Any] = {}
     if kind in USES["kernel"]:
         opts["kernel"] = pick["kernel"]
@@ -87,8 +87,10 @@ def stage_options(kind: str, pick: dict[str, Any], act: Any, in_chs: int) -> dic
         opts["se_ratio"] = 0.0625 if pick["se"] else 0.0
     if kind == "bottleneck":
         opts["groups"], opts["base_width"] = _card(pick["card"])
-    if act is not None and act in ACTS.get(kind, ()):
-        opts["act"] = act
+    if base.get("act") in ACTS.get(kind, ()):
+        opts["act"] = base["act"]
+    if kind == "basic_block" and "shortcut" in base:  # the CIFAR ResNets' option A
+        opts["shortcut"] = base["shortcut"]
     return opts
 
 
@@ -145,7 +147,7 @@ class MacroSpace(SearchSpace):
     def _stage(self, i: int, pick: dict[str, Any]) -> Stage:
         base = self.base.stages[i]
         out = scaled_width(base.out_chs, pick["width"])
-        opts = stage_options(pick["kind"], pick, base.option("act"), self.in_chs[i])
+        opts = stage_options(pick["kind"], pick, dict(base.options), self.in_chs[i])
         return Stage(pick["kind"], max(1, base.repeats + pick["repeats"]), base.stride, out, tuple(opts.items()))
 
     def freeze(self, decisions: Sequence[int]) -> MacroSpec:
