@@ -39,10 +39,25 @@ def check_common(op: str, se_ratio, drop_path) -> None:
     check_ratio(op, "drop_path", drop_path, closed=False)
 
 
-def basic_cost(in_chs, out_chs, stride, h, w, *, se_ratio=0.0, drop_path=0.0) -> C.Cost:
+SHORTCUTS = ("conv", "pad")
+
+
+def check_shortcut(in_chs: int, out_chs: int, shortcut: str) -> None:
+    """``pad`` is the CIFAR ResNets' option A (He et al. 2016, section 4.2): the identity,
+    subsampled at stride 2 and zero-padded to the wider output, with no parameters."""
+    if shortcut not in SHORTCUTS:
+        raise ValueError(f"basic_block: shortcut must be one of {', '.join(SHORTCUTS)}, got {shortcut!r}")
+    if shortcut == "pad" and out_chs < in_chs:
+        raise ValueError(f"basic_block: shortcut 'pad' cannot narrow {in_chs} -> {out_chs} channels; use 'conv'")
+
+
+def basic_cost(in_chs, out_chs, stride, h, w, *, se_ratio=0.0, drop_path=0.0, shortcut: str = "conv") -> C.Cost:
     check_common("basic_block", se_ratio, drop_path)
+    check_shortcut(in_chs, out_chs, shortcut)
     a, ho, wo = C.conv_bn(in_chs, out_chs, 3, stride, h, w)
     b, _, _ = C.conv_bn(out_chs, out_chs, 3, 1, ho, wo)
+    if shortcut == "pad":
+        return a + b + maybe_se_cost(out_chs, out_chs, se_ratio)
     return a + b + _common_cost(in_chs, out_chs, stride, h, w, se_ratio)
 
 

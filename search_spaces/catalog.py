@@ -27,6 +27,7 @@ SPACES = {
     "blocks": "search_spaces.blocks",
     "nasbench201": "search_spaces.nasbench201",
     "compound": "search_spaces.compound",
+    "macro": "search_spaces.macro",
 }
 
 

@@ -46,7 +46,8 @@ def test_registry_holds_the_papers_vocabulary():
     nasnet = {"identity", "conv_1x3_3x1", "conv_1x7_7x1", "dil_conv_3x3", "avg_pool_3x3", "max_pool_3x3",
               "max_pool_5x5", "max_pool_7x7", "conv_1x1", "conv_3x3", "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7"}
     darts = {"none", "dil_conv_5x5", "skip_connect"}
-    blocks = {"conv_bn_act", "ds_conv", "mbconv", "se", "basic_block", "bottleneck", "resnext_block",
+    blocks = {"conv_bn_act", "ds_conv", "mbconv", "se", "basic_block", "bottleneck", "resnext_block", "dense_layer",
+              "dense_transition", "fire", "shuffle_v1", "shuffle_v2", "mbconv_v3",
               "inception_v1", "inception_v3_a", "inception_v3_b", "inception_v3_c"}
     presets = {f"mbconv_e{e}_k{k}" for e, k in ((1, 3), (3, 3), (3, 5), (6, 3), (6, 5), (6, 7))}
     assert nasnet | darts | blocks | presets == set(cells.OPS)

@@ -122,11 +122,11 @@ def _covered(field: str, changes: tuple[DecisionChange, ...]) -> bool:
     (e.g. field ``normal.blocks[3].ops[1]`` under decision ``normal.b3.op2``)."""
     import re
 
-    m = re.match(r"(\w+)\.(?:blocks|stages)\[(\d+)\]", field)
+    m = re.match(r"(?:(\w+)\.)?(?:blocks|stages)\[(\d+)\]", field)  # top-level "stages[i]" too
     if m is None:
         return False
-    return any(c.name.startswith((f"{m.group(1)}.b{m.group(2)}.", f"stage{int(m.group(2)) + 1}."))
-               for c in changes)
+    prefixes = (f"stage{int(m.group(2)) + 1}.",) + ((f"{m.group(1)}.b{m.group(2)}.",) if m.group(1) else ())
+    return any(c.name.startswith(prefixes) for c in changes)
 
 
 def _pct(new: int, old: int) -> str:

@@ -12,8 +12,14 @@ Failures: a failed candidate never joins the population (it would carry no rewar
 with, and treating it as -inf would only shrink the effective population); a failed warm-up
 sample is replaced by another random one, so the warm-up still yields ``population_size``
 evaluated members.
+
+``initial`` seeds the warm-up with named networks (or spec strings / JSON files), resolved through
+the catalog and mapped into the space's decisions: the first asks are those networks, the rest of
+the warm-up is random, so a search can start from MobileNetV2 or ResNet-50 rather than from noise.
 """
 from __future__ import annotations
+
+from typing import Sequence
 
 from nas.strategies.base import Candidate, Failure, Outcome, Strategy
 from nas.strategies.common import Ledger, check_n, check_outcome, new_rng, seal, unseal
@@ -25,10 +31,30 @@ def _positive_int(name: str, value) -> int:
     return value
 
 
+def _text_list(name: str, value) -> list:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"{name} must be a list of named architectures or spec strings, got {value!r}")
+    return list(value)
+
+
+def _seed(space, text: str) -> tuple[int, ...]:
+    """A named network / spec string / JSON file -> its decisions in ``space``; one ValueError
+    naming the entry when it does not resolve or lies outside the space."""
+    from search_spaces import catalog
+    try:
+        return tuple(space.decisions(catalog.resolve(text)))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"initial: {text!r} cannot seed this {space.name} search: {err}") from None
+
+
 class RegularizedEvolution(Strategy):
     kind = "evolution"
 
-    def __init__(self, space, seed: int = 0, *, population_size: int = 100, sample_size: int = 25):
+    def __init__(self, space, seed: int = 0, *, population_size: int = 100, sample_size: int = 25,
+                 initial: Sequence[str] = ()):
+        self.initial = [str(text) for text in _text_list("initial", initial)]
+        self.seeds = [_seed(space, text) for text in self.initial]
+        self.seeded = 0  # seeds asked so far
         self.population_size = _positive_int("population_size", population_size)
         self.sample_size = _positive_int("sample_size", sample_size)
         if sample_size > population_size:
@@ -44,7 +70,11 @@ class RegularizedEvolution(Strategy):
         for _ in range(check_n(n)):
             if self.warmup_live < self.population_size:
                 self.warmup_live += 1
-                origin, decisions = "warmup", self._random()
+                origin = "warmup"
+                if self.seeded < len(self.seeds):
+                    decisions, self.seeded = self.seeds[self.seeded], self.seeded + 1
+                else:
+                    decisions = self._random()
             elif not self.population:
                 origin, decisions = "random", self._random()
             else:
@@ -81,14 +111,18 @@ class RegularizedEvolution(Strategy):
         return self.space.freeze(decisions), reward
 
     def _config(self) -> dict:
-        return {"population_size": self.population_size, "sample_size": self.sample_size}
+        config = {"population_size": self.population_size, "sample_size": self.sample_size}
+        if self.initial:  # absent when unused, so checkpoints from before the option still load
+            config["initial"] = list(self.initial)
+        return config
 
     def state_dict(self) -> dict:
         return seal(self, population=[list(m) for m in self.population], warmup_live=self.warmup_live,
-                    **self.ledger.state())
+                    seeded=self.seeded, **self.ledger.state())
 
     def load_state_dict(self, state: dict) -> None:
         state = unseal(self, state)
         self.population = [[list(d), float(r)] for d, r in state["population"]]
         self.warmup_live = int(state["warmup_live"])
+        self.seeded = int(state.get("seeded", len(self.seeds)))  # older checkpoints: seeds long used
         self.ledger.load(state)
