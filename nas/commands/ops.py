@@ -28,6 +28,11 @@ def run(args: argparse.Namespace) -> int:
         if cells.OPS[name].same_chs and out_chs != args.chs:
             print(f"{name:<22} {'-':>10} {'-':>13}  {cells.OPS[name].paper}  (keeps the channel count)")
             continue
-        c = cells.cost(name, args.chs, out_chs, args.stride, args.size)
+        try:
+            c = cells.cost(name, args.chs, out_chs, args.stride, args.size)
+        except ValueError as err:  # an entry whose shape rule excludes this shape (e.g. dense_layer: out > in)
+            rule = str(err).split(": ", 1)[-1]
+            print(f"{name:<22} {'-':>10} {'-':>13}  {cells.OPS[name].paper}  (not at this shape: {rule})")
+            continue
         print(f"{name:<22} {c.params:>10,} {c.macs:>13,}  {cells.OPS[name].paper}")
     return 0
