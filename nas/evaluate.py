@@ -119,6 +119,13 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
     except (ValueError, TypeError, KeyError) as err:
         return Failure(reason_of(err, f"spec does not fit {data.name} ({data.num_classes} classes, "
                                       f"{data.resolution}px)"))
+    predicted: dict[str, Any] = {}
+    if latency is not None and getattr(latency, "tier", "measured") != "measured":
+        # a table or LUT answers before training: a missing architecture costs no training
+        outcome = _latency_or_failure(space, spec, latency)
+        if isinstance(outcome, Failure):
+            return outcome
+        predicted = outcome
     options = {**build_options(config), **(extra_build or {})}
     result = train(lambda: space.build(spec, **options), data, config, callback=report)
     if not result.ok:
@@ -127,15 +134,22 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
     metrics = {"val_acc": result.val_acc, "val_loss": result.val_loss, "best_val_acc": result.best_val_acc,
                "train_loss": last["train_loss"], "train_acc": last["train_acc"],
                "params": cost.params, "macs": cost.macs, "train_time_s": result.wall_time_s,
-               "epochs": result.epochs, "stopped": float(result.stopped), **space.describe(spec)}
-    if latency is not None:
-        try:
-            metrics.update(_latency_metrics(space, spec, latency))
-        except KeyError as err:  # an architecture the imported table (or a unit the LUT) lacks
-            return Failure(f"latency: {err.args[0] if err.args else err}")
-        except Exception as err:  # noqa: BLE001 - e.g. OOM at the latency batch size
-            return Failure(reason_of(err, f"latency ({getattr(latency, 'tier', 'measured')}) failed"))
+               "epochs": result.epochs, "stopped": float(result.stopped), **space.describe(spec), **predicted}
+    if latency is not None and not predicted:
+        outcome = _latency_or_failure(space, spec, latency)
+        if isinstance(outcome, Failure):
+            return outcome
+        metrics.update(outcome)
     return Result(reward=result.val_acc, metrics=metrics)
+
+
+def _latency_or_failure(space: Any, spec: Any, latency: Any) -> dict[str, Any] | Failure:
+    try:
+        return _latency_metrics(space, spec, latency)
+    except KeyError as err:  # an architecture the imported table (or a unit the LUT) lacks
+        return Failure(f"latency: {err.args[0] if err.args else err}")
+    except Exception as err:  # noqa: BLE001 - e.g. OOM at the latency batch size
+        return Failure(reason_of(err, f"latency ({getattr(latency, 'tier', 'measured')}) failed"))
 
 
 def _latency_metrics(space: Any, spec: Any, target: Any) -> dict[str, Any]:

@@ -39,10 +39,12 @@ class Fit:
 
 def fit_constants(sums: Sequence[float], measured: Sequence[float]) -> Fit:
     """Minimise the squared *relative* error of ``scale * sum + offset`` (what MdAPE judges).
-    Fewer than 3 networks, or a non-positive scale, fit the offset alone (scale 1)."""
+    The offset is per-forward overhead, so never negative: a negative solution refits the scale
+    alone. Fewer than 5 networks (too few for two constants), or a non-positive scale, fit the
+    offset alone (scale 1, the median residual)."""
     if len(sums) != len(measured) or not sums:
         raise ValueError(f"fit needs matching, non-empty sums and measurements, got {len(sums)} and {len(measured)}")
-    if len(sums) >= 3:
+    if len(sums) >= 5:
         # weighted normal equations, weights 1/m^2
         w = [1.0 / (m * m) for m in measured]
         sw, sx, sxx = sum(w), sum(wi * s for wi, s in zip(w, sums)), sum(wi * s * s for wi, s in zip(w, sums))
@@ -50,8 +52,11 @@ def fit_constants(sums: Sequence[float], measured: Sequence[float]) -> Fit:
         det = sw * sxx - sx * sx
         if det > 0:
             scale = (sw * sxy - sx * sy) / det
-            if scale > 0:
-                return Fit(scale, (sy - scale * sx) / sw, len(sums))
+            offset = (sy - scale * sx) / sw
+            if scale > 0 and offset >= 0:
+                return Fit(scale, offset, len(sums))
+            if sxx > 0 and sxy > 0:
+                return Fit(sxy / sxx, 0.0, len(sums))
     residuals = sorted(m - s for s, m in zip(sums, measured))
     return Fit(1.0, residuals[len(residuals) // 2], len(sums))
 

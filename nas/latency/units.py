@@ -112,7 +112,7 @@ def nb201_units(spec: Any) -> list[Unit]:
             out.append(Unit("nb201_reduce", (chs // 2, chs, size)))
         elif kind == "normal":
             out += [Unit("op", (CELL_OPS[op], chs, chs, 1, size, False)) for op in spec.ops]
-        elif kind == "head":
+        elif kind == "pool":
             out.append(Unit("nb201_tail", (chs, size, spec.num_classes)))
         if layer["height"] > 1:
             size = layer["height"]
