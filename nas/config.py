@@ -232,6 +232,8 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         if value is None and type(None) in args:
             return None
         for arg in args:
+            if dataclasses.is_dataclass(arg) and isinstance(value, Mapping):
+                return _convert(arg, value, key)  # a section's own error names its field
             if arg is not type(None):
                 try:
                     return _convert(arg, value, key)

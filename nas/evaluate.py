@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from nas.strategies.base import Failure, Outcome, Result
 from nas.train.config import TrainConfig
@@ -22,13 +22,54 @@ Report = Callable[[int, dict], Any]
 
 @dataclass(frozen=True)
 class LatencyTarget:
-    """Where latency is measured: a named device and batch size (MnasNet measured on the phone
-    it targeted; we measure on the machine the user names)."""
+    """Latency on a named target (MnasNet, Tan et al. 2019, measured on the phone it targeted).
+
+    The tier follows from the keys: ``table`` (a CSV of architecture -> ms, its ``column``, see
+    ``nas.latency.imported``), else ``lut`` (a lookup table built by ``nas latency profile`` on
+    the target, see ``nas.latency.lut``), else measured here on ``device`` with ``runtime``
+    (``torch`` or ``onnxruntime``), ``batch_size``, ``warmup``, ``repeats``, ``threads`` (None:
+    the trial's) and ``clock`` (``wall``, or ``cpu``: the thread's CPU time, with threads=1).
+    ``target`` (ms) makes latency a constraint: rankings put architectures meeting it first.
+    ``finalists``: at the end of a search whose latency is predicted (lut/table), that many of the
+    best architectures are measured on ``device`` (where this machine can reach it)."""
 
     device: str = "cpu"
     batch_size: int = 1
     warmup: int = 5
     repeats: int = 20
+    runtime: str = "torch"
+    threads: Optional[int] = None
+    clock: str = "wall"
+    lut: Optional[str] = None
+    table: Optional[str] = None
+    column: str = "latency_ms"
+    target: Optional[float] = None
+    finalists: int = 3
+
+    def __post_init__(self) -> None:
+        checks = (("runtime", self.runtime in ("torch", "onnxruntime"), "torch, onnxruntime"),
+                  ("clock", self.clock in ("wall", "cpu"), "wall, cpu (with threads: 1)"),
+                  ("batch_size", self.batch_size >= 1, "an integer >= 1"),
+                  ("repeats", self.repeats >= 1, "an integer >= 1"),
+                  ("warmup", self.warmup >= 0, "an integer >= 0"),
+                  ("threads", self.threads is None or self.threads >= 1, "null or an integer >= 1"),
+                  ("finalists", self.finalists >= 0, "an integer >= 0"),
+                  ("target", self.target is None or self.target > 0, "null or a number of ms > 0"),
+                  ("column", bool(self.column), "a column name of the table"))
+        for key, ok, accepted in checks:
+            if not ok:
+                raise ValueError(f"config key 'evaluation.latency.{key}': bad value "
+                                 f"{getattr(self, key)!r}; accepted: {accepted}")
+        if self.clock == "cpu" and self.threads != 1:
+            raise ValueError(f"config key 'evaluation.latency.clock': 'cpu' needs threads: 1 (thread CPU "
+                             f"time is latency only on one thread), got threads={self.threads!r}")
+        if self.lut and self.table:
+            raise ValueError("config keys 'evaluation.latency.lut' and 'evaluation.latency.table': give one "
+                             "(a LUT predicts per op, a table lists architectures), not both")
+
+    @property
+    def tier(self) -> str:
+        return "table" if self.table else "lut" if self.lut else "measured"
 
 
 def build_options(config: TrainConfig) -> dict[str, Any]:
@@ -80,6 +121,13 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
     except (ValueError, TypeError, KeyError) as err:
         return Failure(reason_of(err, f"spec does not fit {data.name} ({data.num_classes} classes, "
                                       f"{data.resolution}px)"))
+    predicted: dict[str, Any] = {}
+    if latency is not None and getattr(latency, "tier", "measured") != "measured":
+        # a table or LUT answers before training: a missing architecture costs no training
+        outcome = _latency_or_failure(space, spec, latency)
+        if isinstance(outcome, Failure):
+            return outcome
+        predicted = outcome
     options = {**build_options(config), **(extra_build or {})}
     result = train(lambda: space.build(spec, **options), data, config, callback=report)
     if not result.ok:
@@ -88,18 +136,28 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
     metrics = {"val_acc": result.val_acc, "val_loss": result.val_loss, "best_val_acc": result.best_val_acc,
                "train_loss": last["train_loss"], "train_acc": last["train_acc"],
                "params": cost.params, "macs": cost.macs, "train_time_s": result.wall_time_s,
-               "epochs": result.epochs, "stopped": float(result.stopped), **space.describe(spec)}
-    if latency is not None:
-        try:
-            metrics.update(_latency_metrics(space, spec, latency))
-        except Exception as err:  # noqa: BLE001 - e.g. OOM at the latency batch size
-            return Failure(reason_of(err, f"latency measurement on {latency.device} failed"))
+               "epochs": result.epochs, "stopped": float(result.stopped), **space.describe(spec), **predicted}
+    if latency is not None and not predicted:
+        outcome = _latency_or_failure(space, spec, latency)
+        if isinstance(outcome, Failure):
+            return outcome
+        metrics.update(outcome)
     return Result(reward=result.val_acc, metrics=metrics)
 
 
-def _latency_metrics(space: Any, spec: Any, target: LatencyTarget) -> dict[str, float]:
-    from nas.metrics import measure_latency
+def _latency_or_failure(space: Any, spec: Any, latency: Any) -> dict[str, Any] | Failure:
+    try:
+        return _latency_metrics(space, spec, latency)
+    except KeyError as err:  # an architecture the imported table (or a unit the LUT) lacks
+        return Failure(f"latency: {err.args[0] if err.args else err}")
+    except Exception as err:  # noqa: BLE001 - e.g. OOM at the latency batch size
+        from nas.train.trainer import reason_of
+        return Failure(reason_of(err, f"latency ({getattr(latency, 'tier', 'measured')}) failed"))
 
-    lat = measure_latency(space.build(spec), space.input_resolution(spec), batch_size=target.batch_size,
-                          device=target.device, warmup=target.warmup, repeats=target.repeats)
-    return {"latency_ms": lat.median_ms, "latency_std_ms": lat.std_ms}
+
+def _latency_metrics(space: Any, spec: Any, target: Any) -> dict[str, Any]:
+    """``latency_ms`` and ``latency_tier`` (and a measurement's spread) from ``target``: a
+    ``LatencyTarget`` (measured here) or any ``nas.latency.LatencyModel``."""
+    from nas.latency import measurer
+    model = measurer(target) if isinstance(target, LatencyTarget) else target
+    return model.estimate(spec, space).metrics()

@@ -38,9 +38,20 @@ class RunData:
         return [t for t in self.finished if t.status != "failed" and t.reward is not None]
 
     def top(self, k: int = 10) -> list[TrialRecord]:
-        """Best first, one row per architecture: the run store's ranking (``nas.runs.top``)."""
+        """Best first by the search's own objective, one row per architecture (``nas.runs.top``)."""
         from nas.runs import top
         return top(self.run_dir, k)
+
+    @property
+    def objective(self) -> Any:
+        """The run's ranking objective (``nas.latency.Objective``)."""
+        from nas.runs import objective
+        return objective(self.run_dir)
+
+    def finalists(self) -> list[dict]:
+        """The measured finalists the driver kept (predicted vs measured latency)."""
+        with RunStore(self.run_dir / "trials.sqlite") as store:
+            return list(store.meta("finalists", []) or [])
 
 
 def load_run(run_dir: str | Path) -> RunData:
@@ -79,6 +90,7 @@ def summary_section(run: RunData, out: Path) -> str:
             ("finished", f"{counts['done']} done, {counts['stopped']} stopped early, "
                          f"{counts['failed']} failed"),
             ("still running", counts["running"]), ("search time", f"{elapsed / 60:.1f} min"),
+            ("ranked by", run.objective.describe()),
             ("best reward", best[0].reward if best else None)]
     body = "".join(f"<tr><th>{k}</th><td>{_fmt(v)}</td></tr>" for k, v in rows)
     spec = f"<p>Best spec:</p><pre>{html.escape(best[0].spec)}</pre>" if best else ""
@@ -101,6 +113,9 @@ def progress_section(run: RunData, out: Path) -> str | None:
 def pareto_section(run: RunData, out: Path) -> str | None:
     from nas.strategies.pareto import pareto_front
     parts = []
+    objective = run.objective
+    top = run.top(1)
+    pick = top[0].candidate_id if top else None
     for key, label in COST_METRICS:
         rows = [t for t in run.scored if isinstance(t.metrics.get(key), (int, float))]
         if len(rows) < 2:
@@ -108,8 +123,10 @@ def pareto_section(run: RunData, out: Path) -> str | None:
         cost = [float(t.metrics[key]) for t in rows]
         rewards = [t.reward for t in rows]
         front = [int(i) for i in pareto_front(list(zip(rewards, cost)), maximize=(True, False))]
+        target = objective.target if objective.metric == key else None
+        chosen = [i for i, t in enumerate(rows) if t.candidate_id == pick]
         img = report_plots.pareto_plot(cost, rewards, front, label, out / f"pareto_{key}.png",
-                                       f"Reward vs {label}")
+                                       f"Reward vs {label}", target=target, chosen=chosen[0] if chosen else None)
         listed = ", ".join(f"#{rows[i].candidate_id}" for i in sorted(front, key=lambda i: cost[i]))
         parts.append(f"<img src='{img.name}'><p>Pareto front ({label}): {listed}</p>")
     if not parts:
@@ -121,15 +138,46 @@ def top_section(run: RunData, out: Path, k: int = 10) -> str | None:
     top = run.top(k)
     if not top:
         return None
+    objective = run.objective
     keys = [key for key, _ in COST_METRICS if any(key in t.metrics for t in top)]
     extra = [key for key in ("val_acc", "test_acc") if any(key in t.metrics for t in top)]
-    head = "".join(f"<th>{h}</th>" for h in ["rank", "trial", "reward", *extra, *keys, "spec"])
+    tiers = any("latency_tier" in t.metrics for t in top)
+    meets = objective.target is not None
+    shaped = objective.kind == "mnasnet"
+    head = ["rank", "trial", "reward", *(["objective"] if shaped else []), *extra, *keys,
+            *(["latency tier"] if tiers else []),
+            *([f"meets target ({objective.metric} &le; {objective.target:g})"] if meets else []), "spec"]
     rows = []
     for rank, t in enumerate(top, 1):
-        cells = [rank, t.candidate_id, t.reward] + [t.metrics.get(x) for x in extra + keys]
+        cells = ([rank, t.candidate_id, t.reward] + ([objective.score(t.reward, t.metrics)] if shaped else [])
+                 + [t.metrics.get(x) for x in extra + keys] + ([t.metrics.get("latency_tier")] if tiers else []))
+        if meets:
+            ok = objective.feasible(t.metrics)
+            cells.append("-" if ok is None else "yes" if ok else "NO")
         cells_html = "".join(f"<td>{_fmt(v)}</td>" for v in cells)
         rows.append(f"<tr>{cells_html}<td><code>{html.escape(t.spec)}</code></td></tr>")
-    return f"<h2>Top architectures</h2><table><tr>{head}</tr>{''.join(rows)}</table>"
+    head_html = "".join(f"<th>{h}</th>" for h in head)
+    return (f"<h2>Top architectures</h2><p>Ranked by the search's objective: {html.escape(objective.describe())}."
+            f"</p><table><tr>{head_html}</tr>{''.join(rows)}</table>")
+
+
+def finalists_section(run: RunData, out: Path) -> str | None:
+    rows = run.finalists()
+    if not rows:
+        return None
+    body = []
+    for f in rows:
+        pred, meas = f.get("predicted_ms"), f.get("measured_ms")
+        err = (pred - meas) / meas * 100 if isinstance(pred, (int, float)) and isinstance(meas, (int, float)) else None
+        cells = [f.get("candidate_id"), pred, f.get("tier"), meas, f.get("spread_ms"),
+                 None if err is None else f"{err:+.1f}%", f.get("note") or ""]
+        body.append("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in cells)
+                    + f"<td><code>{html.escape(str(f.get('spec')))}</code></td></tr>")
+    where = html.escape(str(rows[0].get("on", "")))
+    return (f"<h2>Measured finalists</h2><p>The best architectures measured at the end of the search ({where}), "
+            "against the latency the search used.</p><table><tr><th>trial</th><th>predicted (ms)</th><th>tier</th>"
+            "<th>measured (ms)</th><th>spread (ms)</th><th>error</th><th>note</th><th>spec</th></tr>"
+            + "".join(body) + "</table>")
 
 
 def failures_section(run: RunData, out: Path) -> str | None:
@@ -143,7 +191,7 @@ def failures_section(run: RunData, out: Path) -> str | None:
 
 
 DEFAULT_SECTIONS: tuple[Section, ...] = (summary_section, progress_section, pareto_section,
-                                         top_section, failures_section)
+                                         top_section, finalists_section, failures_section)
 
 _STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
           "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"

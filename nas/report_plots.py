@@ -58,13 +58,24 @@ def _finish(fig, ax, xlabel: str, title: str, path: Path) -> Path:
 
 
 def pareto_plot(cost: Sequence[float], rewards: Sequence[float], front: Sequence[int],
-                xlabel: str, path: Path, title: str) -> Path:
+                xlabel: str, path: Path, title: str, *, target: float | None = None,
+                chosen: int | None = None) -> Path:
+    """The trials, their Pareto front and, under a constraint, the target line (trials beyond it
+    drawn grey) and the architecture the search's own objective ranks first (MnasNet's reading)."""
     fig, ax = _figure()
     cost, rewards = np.asarray(cost, dtype=float), np.asarray(rewards, dtype=float)
-    ax.scatter(cost, rewards, s=14, alpha=0.5, color="tab:blue", label="trial")
+    ok = cost <= target if target is not None else np.ones(len(cost), dtype=bool)
+    ax.scatter(cost[ok], rewards[ok], s=14, alpha=0.5, color="tab:blue", label="trial")
+    if (~ok).any():
+        ax.scatter(cost[~ok], rewards[~ok], s=14, alpha=0.4, color="tab:gray", label="misses target")
     order = sorted(front, key=lambda i: cost[i])
     ax.plot(cost[order], rewards[order], "-o", color="tab:orange", ms=5, lw=1.5,
             label="Pareto front")
+    if target is not None:
+        ax.axvline(target, color="tab:red", ls="--", lw=1, label=f"target {target:g}")
+    if chosen is not None:
+        ax.scatter([cost[chosen]], [rewards[chosen]], marker="*", s=160, color="tab:green", zorder=5,
+                   label="ranked #1")
     if np.all(cost > 0) and cost.max() / max(cost.min(), 1e-12) > 20:
         ax.set_xscale("log")
     return _finish(fig, ax, xlabel, title, path)

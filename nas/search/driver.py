@@ -6,6 +6,13 @@ Resume semantics (Zoph & Le's controller and Real et al.'s evolution both assume
 every outcome exactly once): trials recorded as running when the previous driver died are handed
 out again before the strategy is asked for anything new; their outcomes are told to the restored
 strategy, whose checkpoint was taken right after it proposed them.
+
+``best.json`` ranks by the search's own objective (``nas.latency.ranking``: MnasNet's shaped
+reward, feasibility first under a latency target, the Pareto front), read from the config the
+store holds, and says of each entry whether it meets the target. When the budget is spent and the
+latency was predicted (a LUT or an imported table), the top ``evaluation.latency.finalists`` are
+measured on the target where this machine reaches it (MnasNet, Tan et al. 2019: trust the device),
+kept in the store (meta ``finalists``) and listed in ``best.json`` beside their prediction.
 """
 from __future__ import annotations
 
@@ -48,6 +55,8 @@ class Driver:
         self._last: tuple | None = None
         self.epochs: dict[int, int] = {}  # running candidate -> last reported epoch
         self.logs = TrialLogs(self.run_dir)
+        from nas.latency.ranking import objective_from_config
+        self.objective = objective_from_config(store.meta("config"))
         self._write_best()  # derived from the store on every start: a kill may have left it stale
         self._event("resumed" if state is not None else "started")
 
@@ -100,6 +109,8 @@ class Driver:
         state = self.strategy.state_dict()
         self.store.finish(cand.id, outcome, state, self.elapsed(), stopped=stopped)
         write_json(self.run_dir / "strategy.json", state)
+        if not self.running and not self.pending and self.remaining() == 0:
+            self._measure_finalists()
         self._write_best()
         if isinstance(outcome, Failure):
             self._event(f"trial {cand.id} failed: {outcome.reason}")
@@ -123,12 +134,27 @@ class Driver:
     # -- outputs -----------------------------------------------------------------------------
 
     def best(self, k: int = TOP_K) -> list[TrialRecord]:
-        return self.store.top(k)
+        return self.store.top(k, objective=self.objective)
 
     def _write_best(self) -> None:
+        finalists = {f["candidate_id"]: f for f in self.store.meta("finalists", []) or []}
         write_json(self.run_dir / "best.json", [
             {"rank": i + 1, "candidate_id": r.candidate_id, "spec": r.spec, "reward": r.reward,
-             "status": r.status, "metrics": r.metrics} for i, r in enumerate(self.best())])
+             "objective": self.objective.score(r.reward, r.metrics),
+             "meets_target": self.objective.feasible(r.metrics), "status": r.status, "metrics": r.metrics,
+             **({"finalist": finalists[r.candidate_id]} if r.candidate_id in finalists else {})}
+            for i, r in enumerate(self.best())])
+
+    def _measure_finalists(self) -> None:
+        """Measure the best predicted-latency architectures on the target (once per run)."""
+        from nas.latency.finalists import measure_finalists
+        if self.store.meta("finalists") is not None:
+            return
+        rows = measure_finalists(self.store.meta("config"), self.space,
+                                 self.store.top(TOP_K, distinct=True, objective=self.objective))
+        if rows is not None:
+            self.store.set_meta("finalists", rows)
+            self._event(f"measured {sum(r.get('measured_ms') is not None for r in rows)} finalist(s)")
 
     def _event(self, text: str, counts_changed: bool = True) -> None:
         if counts_changed or self._last is None:

@@ -3,8 +3,10 @@
 ``ProxyEvaluator`` trains each candidate briefly on images held in memory (Zoph et al. 2018's
 proxy task: few epochs, a subset, a small N @ F), through ``nas.evaluate``. ``TabularEvaluator``
 looks accuracies up in the NAS-Bench-201 table (Dong & Yang 2020), so strategies are compared
-exactly and in milliseconds. Both are built in the driver, with their data or table inside, and
-reach the workers once through Ray's object store.
+exactly and in milliseconds. Either records latency through a ``nas.latency`` model (measured,
+LUT or imported table: ``latency_ms`` with its ``latency_tier``) when ``evaluation.latency`` is
+set; an architecture the latency table lacks is a failed trial naming it. Both are built in the
+driver, with their data or table inside, and reach the workers once through Ray's object store.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from nas.strategies.base import Failure, Outcome, Result
 class ProxyEvaluator:
     train: Any            # nas.train.TrainConfig
     data: Any             # nas.data.ProxyData (uint8 tensors)
-    latency: Any = None   # nas.evaluate.LatencyTarget or None
+    latency: Any = None   # a nas.latency model (or nas.evaluate.LatencyTarget) or None
     threads: int = 1      # torch intra-op threads: the CPUs Ray gave the trial
     space: Any = None     # the search's own space (None: the catalog's space for each spec)
 
@@ -42,6 +44,7 @@ class ProxyEvaluator:
 class TabularEvaluator:
     table: Any            # search_spaces.nasbench201.table.NB201Table
     metric: str = "cifar10_valid"
+    latency: Any = None   # a nas.latency model or None
 
     def __call__(self, spec: Any, *, report: Callable, seed: int) -> Outcome:
         from search_spaces.catalog import space_for
@@ -53,8 +56,14 @@ class TabularEvaluator:
         metrics = {"val_acc": accuracy}
         if test_metric != self.metric and test_metric in self.table.metrics:
             metrics["test_acc"] = self.table.query(spec, test_metric) / 100.0
-        cost = space_for(spec).cost(spec)
+        space = space_for(spec)
+        cost = space.cost(spec)
         metrics.update(params=cost.params, macs=cost.macs)
+        if self.latency is not None:
+            try:
+                metrics.update(self.latency.estimate(spec, space).metrics())
+            except KeyError as err:
+                return Failure(f"latency: {err.args[0] if err.args else err}")
         report(1, metrics)
         return Result(accuracy, metrics)
 
@@ -82,12 +91,22 @@ def tabular(config: ExperimentConfig, space: Any) -> TabularEvaluator:
     if getattr(space, "name", None) != "nasbench201":
         raise ValueError(f"config key 'evaluation.kind': 'tabular' needs space.name "
                          f"'nasbench201', got {config.space.name!r}")
-    return TabularEvaluator(NB201Table(_find(tab.table, "evaluation.tabular.table")), tab.metric)
+    return TabularEvaluator(NB201Table(_find(tab.table, "evaluation.tabular.table")), tab.metric,
+                            latency_model(config, space))
+
+
+def latency_model(config: ExperimentConfig, space: Any) -> Any:
+    """The ``evaluation.latency`` tier as a ``nas.latency`` model (files read and checked now), or None."""
+    target = config.evaluation.latency
+    if target is None:
+        return None
+    from nas.latency import make_model
+    return make_model(target, space)
 
 
 def proxy(config: ExperimentConfig, space: Any) -> ProxyEvaluator:
     from nas.data import load_proxy_data
-    data = load_proxy_data(config.data)
     cpus = config.execution.cpus_per_trial if config.execution.backend == "ray" else 0
     threads = max(1, int(cpus)) if cpus else max(1, (config.execution.num_cpus or 1))
-    return ProxyEvaluator(config.evaluation.train, data, config.evaluation.latency, threads, space)
+    latency = latency_model(config, space)  # before the data: a bad table fails before any work
+    return ProxyEvaluator(config.evaluation.train, load_proxy_data(config.data), latency, threads, space)

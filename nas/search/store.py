@@ -199,11 +199,19 @@ class RunStore:
         return self._select(statuses, "ORDER BY seq")
 
     def top(self, k: int, statuses: Iterable[str] = ("done", "stopped"), *,
-            distinct: bool = False) -> list[TrialRecord]:
-        """The ``k`` highest rewards (earliest first among ties), sorted by SQLite: the driver asks
-        after every event, so this must not read the whole table each time. ``distinct`` folds
-        repeats of one architecture (a strategy may re-ask a spec) into its best trial."""
+            distinct: bool = False, objective: Any = None) -> list[TrialRecord]:
+        """The ``k`` best trials (earliest first among ties). By reward they are sorted by SQLite:
+        the driver asks after every event, so this must not read the whole table each time.
+        ``objective`` (a ``nas.latency.Objective``: shaped reward, feasibility first, Pareto front)
+        ranks the scored trials by the search's own objective instead. ``distinct`` folds repeats of
+        one architecture (a strategy may re-ask a spec) into its best trial."""
         statuses = tuple(statuses)
+        if objective is not None and objective.kind != "reward":
+            ranked = objective.rank(self._select(statuses, "AND reward IS NOT NULL ORDER BY seq"))
+            if distinct:
+                seen: set[str] = set()
+                ranked = [r for r in ranked if not (r.spec in seen or seen.add(r.spec))]
+            return ranked[:k]
         fold = ""
         if distinct:
             marks = ", ".join("?" * len(statuses))

@@ -14,6 +14,7 @@ latency (``latency_ms``) or analytic MACs (the EfficientNet-B0 search used MACs 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -24,17 +25,24 @@ from search_spaces.base import SearchSpace
 PRESETS: dict[str, tuple[float, float]] = {"soft": (-0.07, -0.07), "hard": (0.0, -1.0)}
 
 
-def mnasnet_reward(accuracy: float, latency: float, target: float, alpha: float, beta: float) -> float:
+def _real(name: str, value: numbers.Real) -> float:
+    """Any real number type (int, float, Fraction, numpy integers and floats) as a finite float;
+    bools and strings are refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"mnasnet_reward: {name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def mnasnet_reward(accuracy: numbers.Real, latency: numbers.Real, target: numbers.Real,
+                   alpha: numbers.Real, beta: numbers.Real) -> float:
     """ACC x (LAT / T) ** w with w = alpha if LAT <= T else beta (MnasNet eq. 2)."""
-    for name, value in (("accuracy", accuracy), ("latency", latency), ("target", target),
-                        ("alpha", alpha), ("beta", beta)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"mnasnet_reward: {name} must be a finite number, got {value!r}")
+    accuracy, latency, target, alpha, beta = (_real(n, v) for n, v in (
+        ("accuracy", accuracy), ("latency", latency), ("target", target), ("alpha", alpha), ("beta", beta)))
     if latency <= 0 or target <= 0:
         raise ValueError(f"mnasnet_reward: latency and target must be > 0, got latency={latency!r}, "
                          f"target={target!r}")
     w = alpha if latency <= target else beta
-    return float(accuracy) * (float(latency) / float(target)) ** w
+    return accuracy * (latency / target) ** w
 
 
 def resolve_constraint(constraint: str | tuple[float, float]) -> tuple[float, float]:
@@ -80,7 +88,7 @@ class MnasNetController(RNNController):
         if self.metric not in result.metrics:
             raise ValueError(f"MnasNet reward needs metric {self.metric!r} in the result; "
                              f"it has {sorted(result.metrics)}")
-        return mnasnet_reward(result.reward, float(result.metrics[self.metric]), self.target,
+        return mnasnet_reward(result.reward, result.metrics[self.metric], self.target,
                               self.alpha, self.beta)
 
     def _config(self) -> dict:
