@@ -29,8 +29,12 @@ class RunData:
 
     @property
     def finished(self) -> list[TrialRecord]:
-        """Finished trials in the order they finished."""
+        """Finished trials in the order they finished; in a ladder, those of its highest rung that
+        scored anything (rungs score on different scales, so plots never mix them)."""
         done = [t for t in self.trials if t.finished]
+        scored_rungs = {t.rung for t in done if t.reward is not None}
+        if scored_rungs:
+            done = [t for t in done if t.rung == max(scored_rungs)]
         return sorted(done, key=lambda t: (t.finished_at or 0.0, t.seq))
 
     @property
@@ -190,7 +194,12 @@ def failures_section(run: RunData, out: Path) -> str | None:
             f"<th>spec</th></tr>{rows}</table>")
 
 
-DEFAULT_SECTIONS: tuple[Section, ...] = (summary_section, progress_section, pareto_section,
+def _ladder(run: RunData, out: Path) -> str | None:
+    from nas.report_ladder import ladder_section
+    return ladder_section(run, out)
+
+
+DEFAULT_SECTIONS: tuple[Section, ...] = (summary_section, progress_section, _ladder, pareto_section,
                                          top_section, finalists_section, failures_section)
 
 _STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"

@@ -36,19 +36,21 @@ def trial_seed(seed: int, candidate_id: int) -> int:
 
 
 class Driver:
-    """Owns the strategy, the space and the store for one search session."""
+    """Owns the strategy, the space and the store for one search session (of one ladder rung:
+    ``rung`` tags its trials, ``cpu_s`` caps the CPU-seconds its finished trials may use)."""
 
     def __init__(self, space: Any, strategy: Strategy, store: RunStore, run_dir: Path,
-                 trials: int, time_s: float | None = None, progress: Progress | None = None) -> None:
+                 trials: int, time_s: float | None = None, progress: Progress | None = None, *,
+                 rung: int = 0, cpu_s: float | None = None) -> None:
         self.space, self.strategy, self.store, self.run_dir = space, strategy, store, Path(run_dir)
-        self.trials, self.time_s = trials, time_s
+        self.trials, self.time_s, self.rung, self.cpu_s = trials, time_s, rung, cpu_s
         self.progress = progress or Progress(enabled=False)
         self._clock0 = time.monotonic()
         self._elapsed0 = store.elapsed()
-        state = store.strategy_state()
+        state = store.strategy_state(rung)
         if state is not None:
             strategy.load_state_dict(state)
-        self.pending: list[Candidate] = [self._candidate(r) for r in store.trials(["running"])]
+        self.pending: list[Candidate] = [self._candidate(r) for r in store.trials(["running"], rung=rung)]
         self.running: dict[int, Candidate] = {}
         self.proposed: list[str] = []  # spec strings handed out this session, in order
         self.exhausted = False
@@ -69,11 +71,14 @@ class Driver:
         return self._elapsed0 + time.monotonic() - self._clock0
 
     def out_of_time(self) -> bool:
+        """The wall-clock budget, or this rung's compute budget, is spent."""
+        if self.cpu_s is not None and self.store.cpu_spent(self.rung) >= self.cpu_s:
+            return True
         return self.time_s is not None and self.elapsed() >= self.time_s
 
     def remaining(self) -> int:
         """Trials this session still has to start (re-runs of interrupted ones included)."""
-        c = self.store.counts()
+        c = self.store.counts(self.rung)
         finished = c["done"] + c["stopped"] + c["failed"]
         return max(0, self.trials - finished - len(self.running))
 
@@ -93,7 +98,7 @@ class Driver:
                 return None
             cand = asked[0]
             self.store.propose(cand, self.space.to_str(cand.spec), self.strategy.state_dict(),
-                               ray_trial_id)
+                               ray_trial_id, rung=self.rung)
         self.running[cand.id] = cand
         self.proposed.append(self.space.to_str(cand.spec))
         self.logs.start(cand.id, self.proposed[-1])

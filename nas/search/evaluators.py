@@ -104,9 +104,23 @@ def latency_model(config: ExperimentConfig, space: Any) -> Any:
     return make_model(target, space)
 
 
-def proxy(config: ExperimentConfig, space: Any) -> ProxyEvaluator:
-    from nas.data import load_proxy_data
+def trial_threads(config: ExperimentConfig) -> int:
+    """torch intra-op threads of one trial: the CPUs Ray gives it, or this process's share."""
     cpus = config.execution.cpus_per_trial if config.execution.backend == "ray" else 0
-    threads = max(1, int(cpus)) if cpus else max(1, (config.execution.num_cpus or 1))
+    return max(1, int(cpus)) if cpus else max(1, (config.execution.num_cpus or 1))
+
+
+def zero_cost(config: ExperimentConfig, space: Any, data: Any = None) -> Any:
+    """Training-free scoring of each candidate (``nas.search.zero_cost``) on the search's images."""
+    from nas.data import load_proxy_data
+    from nas.search.zero_cost import make_zero_cost
+    return make_zero_cost(config, space, data if data is not None else load_proxy_data(config.data),
+                          trial_threads(config))
+
+
+def proxy(config: ExperimentConfig, space: Any, data: Any = None) -> ProxyEvaluator:
+    from nas.data import load_proxy_data
+    threads = trial_threads(config)
     latency = latency_model(config, space)  # before the data: a bad table fails before any work
-    return ProxyEvaluator(config.evaluation.train, load_proxy_data(config.data), latency, threads, space)
+    data = data if data is not None else load_proxy_data(config.data)
+    return ProxyEvaluator(config.evaluation.train, data, latency, threads, space)

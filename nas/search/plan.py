@@ -33,6 +33,7 @@ class Plan:
     job: TrialJob
     strategy_seed: int
     trial_seed: int
+    rung_jobs: tuple = ()  # an evaluation ladder's job per rung (job is rung 0's)
 
 
 def import_path(text: str, key: str) -> Any:
@@ -110,7 +111,8 @@ def make_strategy(config: ExperimentConfig, space: Any, seed: int, run_dir: Path
     return strategy
 
 
-def make_job(config: ExperimentConfig, space: Any, allow_code: bool = False) -> TrialJob:
+def make_job(config: ExperimentConfig, space: Any, allow_code: bool = False, data: Any = None) -> TrialJob:
+    """The trial job of ``evaluation.kind`` (``data``: images already loaded, else loaded here)."""
     ev = config.evaluation
     if ev.kind == "function":
         if not ev.function:
@@ -124,7 +126,20 @@ def make_job(config: ExperimentConfig, space: Any, allow_code: bool = False) -> 
     from nas.search import evaluators
     if ev.kind == "tabular":
         return TrialJob(space, evaluators.tabular(config, space), ev.metric)
-    return TrialJob(space, evaluators.proxy(config, space), ev.metric)
+    if ev.kind == "zero_cost":
+        return TrialJob(space, evaluators.zero_cost(config, space, data), ev.metric)
+    return TrialJob(space, evaluators.proxy(config, space, data), ev.metric)
+
+
+def make_rung_jobs(config: ExperimentConfig, space: Any) -> tuple[TrialJob, ...]:
+    """One job per ladder rung, every one built (and so checked) before anything runs; the
+    images are loaded once and shared."""
+    from nas.search.ladder import rung_config
+    data = None
+    if any(r.kind != "tabular" for r in config.evaluation.ladder):
+        from nas.data import load_proxy_data
+        data = load_proxy_data(config.data)
+    return tuple(make_job(rung_config(config, r), space, data=data) for r in range(len(config.evaluation.ladder)))
 
 
 def _plain(value: Any) -> Any:
@@ -144,5 +159,10 @@ def make_plan(config: ExperimentConfig, run_dir: Path | None = None, allow_code:
     trial_seed = int(trial_ss.generate_state(1)[0] >> 1)
     space = make_space(config, allow_code)
     strategy = make_strategy(config, space, strategy_seed, run_dir, allow_code)
+    if config.evaluation.kind == "ladder":
+        from nas.search.ladder import check_first_rung_fits
+        rung_jobs = make_rung_jobs(config, space)
+        check_first_rung_fits(config, space, rung_jobs[0], trial_seed)
+        return Plan(space, strategy, rung_jobs[0], strategy_seed, trial_seed, rung_jobs)
     job = make_job(config, space, allow_code)
     return Plan(space, strategy, job, strategy_seed, trial_seed)

@@ -29,7 +29,8 @@ from nas.io import write_json
 from nas.search.driver import Driver
 from nas.search.plan import Plan, make_plan
 from nas.search.progress import Progress
-from nas.search.store import LOCK_NAME, RunLock, RunStore, check_records
+from nas.search.run_guard import LOCK_NAME, RunLock, check_records
+from nas.search.store import RunStore
 
 PACKAGES = ("cellnas", "torch", "torchvision", "ray", "optuna", "numpy", "networkx", "pyyaml",
             "matplotlib")
@@ -206,15 +207,22 @@ def _run(config: ExperimentConfig, execution: ExperimentConfig, plan: Plan, run_
     write_json(sessions_file, sessions + [env])
     with RunStore(run_dir / "trials.sqlite") as store:
         store.set_meta("config", to_dict(config))
-        driver = Driver(plan.space, plan.strategy, store, run_dir, config.budget.trials,
-                        config.budget.time_s, progress)
-        try:
+        def backend(driver: Driver, plan: Plan) -> None:
             if config.execution.backend == "local":
                 from nas.search.local import run_local
                 run_local(driver, plan.job, plan.trial_seed)
             else:
                 from nas.search.ray_backend import run_ray
                 run_ray(driver, plan, execution, run_dir, session=len(sessions) + 1)
+
+        try:
+            if config.evaluation.kind == "ladder":
+                from nas.search.ladder import run_ladder
+                driver = run_ladder(config, plan, store, run_dir, progress, backend)
+            else:
+                driver = Driver(plan.space, plan.strategy, store, run_dir, config.budget.trials,
+                                config.budget.time_s, progress, cpu_s=config.budget.cpu_s)
+                backend(driver, plan)
         except KeyboardInterrupt:
             progress.close()
             raise Interrupted(run_dir, store.counts(), config.budget.trials) from None

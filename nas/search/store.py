@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS trials (
     attempts INTEGER NOT NULL DEFAULT 1,    -- 1 + worker restarts + resumed re-runs
     proposed_at REAL NOT NULL,              -- unix time
     finished_at REAL,
-    elapsed_s REAL                          -- search clock (excludes time the driver was down)
+    elapsed_s REAL,                         -- search clock (excludes time the driver was down)
+    rung INTEGER NOT NULL DEFAULT 0         -- evaluation ladder rung (0: the only one without a ladder)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS epochs (                -- every per-epoch report of every trial
@@ -64,6 +65,7 @@ class TrialRecord:
     proposed_at: float
     finished_at: float | None
     elapsed_s: float | None
+    rung: int = 0
 
     @property
     def finished(self) -> bool:
@@ -95,6 +97,9 @@ class RunStore:
             # only an OS crash may lose the last ones. Saves an fsync per transaction.
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(trials)")}
+            if "rung" not in columns:  # a store written before ladders existed
+                self.conn.execute("ALTER TABLE trials ADD COLUMN rung INTEGER NOT NULL DEFAULT 0")
         except sqlite3.Error as err:
             raise ValueError(f"{self.path}: cannot open the run store ({err}); check the folder is "
                              "writable and has free space, or restore the file from a copy") from None
@@ -123,14 +128,15 @@ class RunStore:
     def _txn(self):
         return _Transaction(self.conn)
 
-    def propose(self, cand: Candidate, spec: str, state: dict, ray_trial_id: str | None = None) -> None:
+    def propose(self, cand: Candidate, spec: str, state: dict, ray_trial_id: str | None = None,
+                rung: int = 0) -> None:
         with self._txn():
             self.conn.execute(
-                "INSERT INTO trials (candidate_id, spec, decisions, status, ray_trial_id, proposed_at)"
-                " VALUES (?, ?, ?, 'running', ?, ?)",
+                "INSERT INTO trials (candidate_id, spec, decisions, status, ray_trial_id, proposed_at, rung)"
+                " VALUES (?, ?, ?, 'running', ?, ?, ?)",
                 (int(cand.id), spec, json.dumps([int(d) for d in cand.decisions]), ray_trial_id,
-                 time.time()))
-            self._set_state(state)
+                 time.time(), int(rung)))
+            self._put(_state_key(rung), state)
         self.checkpoint()
 
     def restart(self, candidate_id: int, ray_trial_id: str | None = None) -> None:
@@ -164,7 +170,8 @@ class RunStore:
                  int(candidate_id)))
             if cur.rowcount != 1:
                 raise ValueError(f"candidate {candidate_id} is not a running trial of this run")
-            self._set_state(state)
+            rung = self.conn.execute("SELECT rung FROM trials WHERE candidate_id = ?", (int(candidate_id),))
+            self._put(_state_key(rung.fetchone()[0]), state)
         self.checkpoint()
 
     def record_epoch(self, candidate_id: int, epoch: int, metrics: dict, elapsed_s: float) -> None:
@@ -179,9 +186,6 @@ class RunStore:
         with self._txn():
             self._put(key, value)
 
-    def _set_state(self, state: dict) -> None:
-        self._put("strategy_state", state)
-
     def _put(self, key: str, value: Any) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                           (key, json.dumps(value)))
@@ -192,22 +196,25 @@ class RunStore:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 
-    def strategy_state(self) -> dict | None:
-        return self.meta("strategy_state")
+    def strategy_state(self, rung: int = 0) -> dict | None:
+        return self.meta(_state_key(rung))
 
-    def trials(self, statuses: Iterable[str] = STATUSES) -> list[TrialRecord]:
-        return self._select(statuses, "ORDER BY seq")
+    def trials(self, statuses: Iterable[str] = STATUSES, rung: int | None = None) -> list[TrialRecord]:
+        return self._select(statuses, "ORDER BY seq", rung=rung)
 
     def top(self, k: int, statuses: Iterable[str] = ("done", "stopped"), *,
-            distinct: bool = False, objective: Any = None) -> list[TrialRecord]:
+            distinct: bool = False, objective: Any = None, rung: int | None = None) -> list[TrialRecord]:
         """The ``k`` best trials (earliest first among ties). By reward they are sorted by SQLite:
         the driver asks after every event, so this must not read the whole table each time.
         ``objective`` (a ``nas.latency.Objective``: shaped reward, feasibility first, Pareto front)
         ranks the scored trials by the search's own objective instead. ``distinct`` folds repeats of
-        one architecture (a strategy may re-ask a spec) into its best trial."""
+        one architecture (a strategy may re-ask a spec) into its best trial. In a ladder, trials of a
+        higher rung rank above every trial of the rungs below (they were judged more faithfully);
+        ``rung`` keeps one rung only."""
         statuses = tuple(statuses)
         if objective is not None and objective.kind != "reward":
-            ranked = objective.rank(self._select(statuses, "AND reward IS NOT NULL ORDER BY seq"))
+            ranked = objective.rank(self._select(statuses, "AND reward IS NOT NULL ORDER BY seq", rung=rung))
+            ranked.sort(key=lambda r: -r.rung)  # stable: the objective's order within a rung
             if distinct:
                 seen: set[str] = set()
                 ranked = [r for r in ranked if not (r.spec in seen or seen.add(r.spec))]
@@ -215,18 +222,22 @@ class RunStore:
         fold = ""
         if distinct:
             marks = ", ".join("?" * len(statuses))
+            within = "" if rung is None else f"AND b.rung = {int(rung)} "
             fold = ("AND seq = (SELECT b.seq FROM trials b WHERE b.spec = trials.spec AND b.reward IS NOT NULL "
-                    f"AND b.status IN ({marks}) ORDER BY b.reward DESC, b.seq LIMIT 1) ")
+                    f"AND b.status IN ({marks}) {within}ORDER BY b.rung DESC, b.reward DESC, b.seq LIMIT 1) ")
         args = (statuses if distinct else ()) + (k,)
-        return self._select(statuses, f"AND reward IS NOT NULL {fold}ORDER BY reward DESC, seq LIMIT ?", args)
+        return self._select(statuses, f"AND reward IS NOT NULL {fold}ORDER BY rung DESC, reward DESC, seq LIMIT ?",
+                            args, rung=rung)
 
-    def _select(self, statuses: Iterable[str], tail: str, args: tuple = ()) -> list[TrialRecord]:
+    def _select(self, statuses: Iterable[str], tail: str, args: tuple = (), rung: int | None = None
+                ) -> list[TrialRecord]:
         statuses = tuple(statuses)
         marks = ", ".join("?" * len(statuses))
+        where = "" if rung is None else f"AND rung = {int(rung)} "
         rows = self.conn.execute(
             "SELECT seq, candidate_id, spec, decisions, status, reward, metrics, reason, "
-            f"ray_trial_id, attempts, proposed_at, finished_at, elapsed_s FROM trials "
-            f"WHERE status IN ({marks}) {tail}", statuses + args).fetchall()
+            f"ray_trial_id, attempts, proposed_at, finished_at, elapsed_s, rung FROM trials "
+            f"WHERE status IN ({marks}) {where}{tail}", statuses + args).fetchall()
         return [TrialRecord(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5],
                             json.loads(r[6]), *r[7:]) for r in rows]
 
@@ -236,11 +247,19 @@ class RunStore:
                                  (int(candidate_id),)).fetchall()
         return [(e, json.loads(m)) for e, m in rows]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, rung: int | None = None) -> dict[str, int]:
         out = dict.fromkeys(STATUSES, 0)
-        for status, n in self.conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"):
+        where = "" if rung is None else f"WHERE rung = {int(rung)} "
+        for status, n in self.conn.execute(f"SELECT status, COUNT(*) FROM trials {where}GROUP BY status"):
             out[status] = n
         return out
+
+    def cpu_spent(self, rung: int | None = None) -> float:
+        """CPU-seconds the finished trials' evaluations used (their ``cpu_s`` metric), summed."""
+        where = "" if rung is None else f"AND rung = {int(rung)}"
+        row = self.conn.execute("SELECT SUM(json_extract(metrics, '$.cpu_s')) FROM trials "
+                                f"WHERE status != 'running' {where}").fetchone()
+        return float(row[0] or 0.0)
 
     def elapsed(self) -> float:
         """Search clock at the last recorded event (what a resumed search continues from)."""
@@ -263,120 +282,6 @@ class _Transaction:
 
 # ---------------------------------------------------------------- one driver per run directory
 
-LOCK_NAME = "driver.lock"
-
-
-class RunLock:
-    """An exclusive ``flock`` on ``RUN_DIR/driver.lock``, which names the holder (pid, host).
-
-    The kernel drops the lock when its process dies, however it dies, so a lock left by a killed
-    driver is stale by construction: the next driver takes it over and says whose it was. An
-    empty file is a free lock (the file is never deleted: a deleted lock file could be locked twice).
-    """
-
-    def __init__(self, run_dir: str | Path) -> None:
-        self.path = Path(run_dir) / LOCK_NAME
-        self.fd: int | None = None
-        self.note: str | None = None  # set when a stale lock was taken over
-
-    def __enter__(self) -> "RunLock":
-        import fcntl
-        import os
-        import socket
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _holder(fd)
-            os.close(fd)
-            raise ValueError(f"{self.path.parent}: another driver (pid {holder.get('pid', '?')} on "
-                             f"{holder.get('host', '?')}) holds this run; wait for it to finish or "
-                             "stop it, then --resume") from None
-        previous = _holder(fd)
-        if previous.get("pid") not in (None, os.getpid()):
-            self.note = (f"note: took over {self.path} from driver pid {previous['pid']} on "
-                         f"{previous.get('host', '?')}, which is no longer running")
-        me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, me.encode(), 0)
-        self.fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        import os
-        if self.fd is not None:
-            try:
-                os.ftruncate(self.fd, 0)  # free; the lock itself goes with the descriptor
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = None
-
-
-def _holder(fd: int) -> dict:
-    import os
-    try:
-        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-# ---------------------------------------------------------------- resume cross-check
-
-
-def check_records(run_dir: str | Path) -> None:
-    """Refuse to resume a run whose store disagrees with its other records (``best.json``,
-    ``strategy.json``, Ray's trial folders): a truncated store or one that lost its WAL would
-    otherwise restart the search from 0 and overwrite them. Reads only."""
-    run_dir = Path(run_dir)
-    path = run_dir / "trials.sqlite"
-    hint = (f"{path}: {{}}; restore trials.sqlite together with trials.sqlite-wal from a copy, or "
-            "start a new run (nothing was changed)")
-    try:
-        # Not mode=ro: a read-only connection cannot replay a WAL left by a killed driver.
-        conn = sqlite3.connect(str(path), timeout=30)
-        try:
-            rows = conn.execute("SELECT candidate_id, status, reward FROM trials").fetchall()
-            has_state = conn.execute("SELECT 1 FROM meta WHERE key = 'strategy_state'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error as err:
-        raise ValueError(hint.format(f"the run store is unreadable ({err})")) from None
-    known = {cid: (status, reward) for cid, status, reward in rows}
-    problems = []
-    for entry in _json_list(run_dir / "best.json"):
-        cid = entry.get("candidate_id") if isinstance(entry, dict) else None
-        if cid is not None and (known.get(cid, ("", None))[0] not in ("done", "stopped")
-                                or known[cid][1] != entry.get("reward")):
-            problems.append(f"best.json lists trial {cid} with reward {entry.get('reward')}, the store "
-                            f"{'does not hold it' if cid not in known else 'holds ' + repr(known[cid])}")
-            break
-    if (run_dir / "strategy.json").is_file() and has_state is None:
-        problems.append("strategy.json holds a strategy state, the store none")
-    missing = sorted(_ray_candidates(run_dir) - set(known))
-    if missing:
-        problems.append(f"Ray ran trial(s) {missing[:5]} that the store does not hold")
-    if problems:
-        raise ValueError(hint.format("the run store disagrees with the run's other records ("
-                                     + "; ".join(problems) + ")"))
-
-
-def _json_list(path: Path) -> list:
-    if not path.is_file():
-        return []
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return []  # rewritten from the store on the next event
-    return data if isinstance(data, list) else []
-
-
-def _ray_candidates(run_dir: Path) -> set[int]:
-    """Candidate ids of Ray's trial folders (``ray/session-N/candidate-<id>-<trial id>``)."""
-    ids = set()
-    for folder in (run_dir / "ray").glob("session-*/candidate-*"):
-        part = folder.name.split("-")[1]
-        if part.isdigit():
-            ids.add(int(part))
-    return ids
+def _state_key(rung: int) -> str:
+    """The strategy checkpoint of a rung: rung 0 keeps the key stores have always used."""
+    return "strategy_state" if int(rung) == 0 else f"strategy_state@{int(rung)}"

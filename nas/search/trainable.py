@@ -35,7 +35,7 @@ class TrialJob:
 
     def run(self, spec_text: str, seed: int, report: Report) -> Outcome:
         """Evaluate one spec; any exception becomes a Failure naming it."""
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), time.process_time()
         try:
             spec = self.space.from_str(spec_text)
             outcome = self.evaluate(spec, report=report, seed=seed)
@@ -44,9 +44,11 @@ class TrialJob:
             where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
             return Failure(f"{type(err).__name__}: {err}{where}")
         outcome = as_outcome(outcome)
-        if isinstance(outcome, Result) and "wall_s" not in outcome.metrics:
-            outcome = Result(outcome.reward, {**outcome.metrics,
-                                              "wall_s": time.perf_counter() - start})
+        if isinstance(outcome, Result):
+            # Compute the budget counts (budget.cpu_s): this process's CPU time, torch's intra-op
+            # threads included; an evaluator that knows better reports its own.
+            spent = {"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu0}
+            outcome = Result(outcome.reward, {**spent, **outcome.metrics})
         return outcome
 
 
