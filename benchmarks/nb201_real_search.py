@@ -1,0 +1,144 @@
+"""Real searches in the NAS-Bench-201 space (Dong & Yang 2020) on real CIFAR-10 images, judged by
+the benchmark only after they end (issue 12's protocol).
+
+Per seed and CPU budget: (1) the evaluation ladder: a zero-cost rank combination over many cells
+(rung 0, a share of the budget), then a proxy training of the best ``keep`` fraction (rung 1, the
+rest); (2) random search with today's proxy training at the same budget; and the budget-free
+baselines on the same seed's sample of ``--sample`` random cells: (3) the most-parameters cell,
+(4) NASWOT's best (Mellor et al. 2021). No table is read during a search: the 12-epoch table is
+opened only to look the chosen cells up. CPU time is this process's (every search runs on the
+local backend, so all evaluation happens here), planning and data loading included.
+
+    nice python benchmarks/nb201_real_search.py --budgets 300 900 --seeds 5
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nas.config import from_dict  # noqa: E402
+from nas.search import search  # noqa: E402
+from nas.search.progress import Progress  # noqa: E402
+from search_spaces.nasbench201 import NB201Space  # noqa: E402
+from search_spaces.nasbench201.table import NB201Table  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+
+
+def experiment(kind: str, seed: int, budget: float, args: argparse.Namespace) -> dict:
+    evaluation = {"kind": "proxy", "metric": "val_acc",
+                  "train": {"epochs": args.epochs, "batch_size": 64, "lr": 0.1, "device": "cpu"}}
+    if kind == "ladder":
+        evaluation.update(kind="ladder", zero_cost={"proxy": args.proxies, "batch_size": 64, "reference": 32},
+                          ladder=[{"kind": "zero_cost", "keep": args.keep, "share": args.share},
+                                  {"kind": "proxy"}])
+    return {"name": f"nb201-{kind}-{seed}", "seed": seed, "space": {"name": "nasbench201"},
+            "strategy": {"name": "random"}, "evaluation": evaluation,
+            "data": {"dataset": str(DATA / "cifar10-jpeg.tar.gz"), "per_class": args.per_class,
+                     "val_fraction": 0.2, "download": False},
+            "execution": {"backend": "local"},
+            # The strategy's budget is what is left once planning and data loading are paid.
+            "budget": {"trials": 100_000, "cpu_s": budget * args.evaluation_share}}
+
+
+def run_search(kind: str, seed: int, budget: float, args: argparse.Namespace, out: Path) -> dict:
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    summary = search(from_dict(experiment(kind, seed, budget, args)), out / f"{kind}-{int(budget)}-{seed}",
+                     progress=Progress(enabled=False))
+    return {"arch": summary.best_spec, "cpu_s": time.process_time() - cpu0,
+            "wall_s": time.perf_counter() - wall0, "trials": dict(summary.counts)}
+
+
+def baselines(seed: int, n: int, batches: list, space: NB201Space) -> dict:
+    from nas.proxies import score
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1000]))
+    cells = list({s.to_str(): s for s in (space.sample(rng) for _ in range(n))}.values())
+    params = max(cells, key=lambda s: space.cost(s).params)
+    cpu0 = time.process_time()
+    naswot = max(cells, key=lambda s: score("naswot", s, batches, seed=seed, threads=1))
+    return {"most_params": {"arch": params.to_str(), "cpu_s": 0.0},
+            "naswot": {"arch": naswot.to_str(), "cpu_s": time.process_time() - cpu0, "n": len(cells)}}
+
+
+def lookup(table: NB201Table, arch: str | None) -> dict:
+    if arch is None:
+        return {}
+    return {"index": table.index(arch),
+            **{m: table.query(arch, m) for m in ("cifar10_valid", "cifar10_test")}}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--budgets", type=float, nargs="+", default=[300.0, 900.0], help="CPU-seconds per search")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--proxies", nargs="+", default=["jacob_cov", "meco", "params"])
+    p.add_argument("--keep", type=float, default=0.025)
+    p.add_argument("--share", type=float, default=0.4, help="rung 0's share of the budget")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--per-class", type=int, default=125)
+    p.add_argument("--evaluation-share", type=float, default=0.9)
+    p.add_argument("--sample", type=int, default=1000, help="cells per seed for the free baselines")
+    p.add_argument("--kinds", nargs="+", default=["ladder", "proxy", "baselines"])
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nb201_real_search")
+    args = p.parse_args()
+    import torch
+    torch.set_num_threads(1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    space, results = NB201Space(), []
+    path = args.out.parent / "nb201_real_search.json"
+    for seed in range(args.seeds):
+        for budget in args.budgets:
+            for kind in [k for k in args.kinds if k != "baselines"]:
+                row = {"seed": seed, "budget_cpu_s": budget, "method": kind,
+                       **run_search(kind, seed, budget, args, args.out)}
+                results.append(row)
+                print(json.dumps(row), flush=True)
+        if "baselines" in args.kinds:
+            from nas.data import DataConfig, load_proxy_data
+            from nas.search.zero_cost import zero_cost_batches
+            data = load_proxy_data(DataConfig(dataset=str(DATA / "cifar10-jpeg.tar.gz"), per_class=args.per_class,
+                                              val_fraction=0.2))
+            for method, row in baselines(seed, args.sample, list(zero_cost_batches(data, 64, 1, seed)),
+                                         space).items():
+                results.append({"seed": seed, "budget_cpu_s": None, "method": method, **row})
+                print(json.dumps(results[-1]), flush=True)
+        # Judged only now, after every search of this seed ended.
+        table = NB201Table(DATA / "nasbench201-12epoch.csv")
+        for row in results:
+            row.update(lookup(table, row.get("arch")))
+        path.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                    "machine": platform.processor() or platform.machine(),
+                                    "results": results}, indent=2) + "\n")
+    write_markdown(results, path.with_suffix(".md"), args)
+
+
+def write_markdown(results: list[dict], path: Path, args: argparse.Namespace) -> None:
+    groups: dict[tuple, list[dict]] = {}
+    for row in results:
+        groups.setdefault((row["method"], row["budget_cpu_s"]), []).append(row)
+    lines = ["# NAS-Bench-201 searches on real CIFAR-10 images (12-epoch table looked up after the search)", "",
+             f"Ladder: rung 0 = {'+'.join(args.proxies)} rank combination on {args.share:.0%} of the budget, keep "
+             f"{args.keep}; rung 1 = {args.epochs}-epoch training on {args.per_class * 8} images. "
+             "Random search trains every candidate the same way.", "",
+             "| method | CPU budget (s) | seeds | chosen cell cifar10_test (12-ep) | cifar10_valid (12-ep) "
+             "| CPU-s spent |", "|---|---|---|---|---|---|"]
+    for (method, budget), rows in groups.items():
+        test = [r["cifar10_test"] for r in rows if "cifar10_test" in r]
+        valid = [r["cifar10_valid"] for r in rows if "cifar10_valid" in r]
+        cpu = [r["cpu_s"] for r in rows]
+        lines.append(f"| {method} | {budget or '-'} | {len(rows)} | {np.mean(test):.2f} +- {np.std(test):.2f} | "
+                     f"{np.mean(valid):.2f} | {np.mean(cpu):.0f} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
