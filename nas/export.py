@@ -50,14 +50,20 @@ def _inputs(spec: Any, batch: int, seed: int) -> torch.Tensor:
     return torch.randn(batch, 3, spec.resolution, spec.resolution, generator=gen)
 
 
-def export_onnx(model: nn.Module, spec: Any, path: Path, *, opset: int = 17) -> float:
-    """Write ``path``; returns the max abs logit difference (onnxruntime vs PyTorch, batch 3)."""
+def export_onnx(model: nn.Module, spec: Any, path: Path, *, opset: int = 17,
+                metadata: dict[str, Any] | None = None) -> float:
+    """Write ``path`` (``metadata`` as the model's string properties, e.g. the preprocessing);
+    returns the max abs logit difference (onnxruntime vs PyTorch, batch 3)."""
     onnx, ort = _require_onnx()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notices
         torch.onnx.export(model, (_inputs(spec, 2, 0),), str(path), dynamo=False, opset_version=opset,
                           input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    if metadata:
+        exported = onnx.load(str(path))
+        onnx.helper.set_model_props(exported, {k: json.dumps(v) for k, v in metadata.items()})
+        onnx.save(exported, str(path))
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     x = _inputs(spec, 3, 1)
@@ -67,12 +73,13 @@ def export_onnx(model: nn.Module, spec: Any, path: Path, *, opset: int = 17) -> 
     return float(abs(got - expected).max())
 
 
-def export_torchscript(model: nn.Module, spec: Any, path: Path) -> float:
-    """Trace to ``path``, reload it; returns the max abs logit difference (batch 3)."""
+def export_torchscript(model: nn.Module, spec: Any, path: Path, metadata: dict[str, Any] | None = None) -> float:
+    """Trace to ``path`` (``metadata`` inside the archive as ``extra/metadata.json``), reload it;
+    returns the max abs logit difference (batch 3)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, (_inputs(spec, 2, 0),), check_trace=False)
-        torch.jit.save(traced, str(path))
+        torch.jit.save(traced, str(path), _extra_files={"metadata.json": json.dumps(metadata or {})})
         loaded = torch.jit.load(str(path))
     x = _inputs(spec, 3, 1)
     with torch.no_grad():
@@ -81,7 +88,7 @@ def export_torchscript(model: nn.Module, spec: Any, path: Path) -> float:
 
 def export(spec: Any, out_dir: str | Path, *, checkpoint: str | Path | None = None,
            formats: Sequence[str] = FORMATS, opset: int = 17, tolerance: float = TOLERANCE,
-           name: str = "model") -> ExportReport:
+           name: str = "model", preprocessing: dict[str, Any] | None = None) -> ExportReport:
     """Export ``spec`` (with ``checkpoint``'s weights when given) into ``out_dir`` as
     ``<name>.onnx`` / ``<name>.pt`` (TorchScript) and ``<name>.spec.json``. Raises ValueError when
     an exported model's logits differ from PyTorch's by more than ``tolerance``."""
@@ -98,8 +105,12 @@ def export(spec: Any, out_dir: str | Path, *, checkpoint: str | Path | None = No
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = ExportReport(out / f"{name}.spec.json")
-    writers = {"onnx": (lambda p: export_onnx(model, spec, p, opset=opset), ".onnx"),
-               "torchscript": (lambda p: export_torchscript(model, spec, p), ".pt")}
+    prep = preprocessing or {"resolution": spec.resolution, "crop": None, "scale": "pixels / 255",
+                             "mean": None, "std": None, "classes": None,
+                             "note": "untrained export: no training data, so no normalization statistics"}
+    metadata = {"spec": spec.to_str(), "preprocessing": prep}
+    writers = {"onnx": (lambda p: export_onnx(model, spec, p, opset=opset, metadata=metadata), ".onnx"),
+               "torchscript": (lambda p: export_torchscript(model, spec, p, metadata), ".pt")}
     for fmt in formats:
         write, suffix = writers[fmt]
         path = out / f"{name}{suffix}"
@@ -110,8 +121,8 @@ def export(spec: Any, out_dir: str | Path, *, checkpoint: str | Path | None = No
     cost = space_for(spec).cost(spec)
     report.spec_file.write_text(json.dumps({
         "spec": spec.to_dict(), "spec_string": spec.to_str(), "params": cost.params, "macs": cost.macs,
-        "input": {"shape": ["batch", 3, spec.resolution, spec.resolution], "name": "input",
-                  "normalization": "the training data's per-channel mean/std (see the run's config)"},
+        "input": {"shape": ["batch", 3, spec.resolution, spec.resolution], "name": "input"},
+        "preprocessing": prep,
         "weights": str(checkpoint) if checkpoint is not None else "untrained (torch.manual_seed(0) init)",
         "files": {fmt: path.name for fmt, path in report.files.items()},
         "max_abs_diff": report.max_abs_diff}, indent=2) + "\n")

@@ -85,16 +85,42 @@ def test_checkpoint_of_another_network_is_refused(tmp_path, capsys):
     assert "does not fit" in capsys.readouterr().err
 
 
-def test_missing_onnx_is_one_clear_error(tmp_path):
-    """Run where `import onnx` fails (None in sys.modules makes Python raise ImportError)."""
-    code = ("import sys; sys.modules['onnx'] = None; from nas import cli; "
-            f"sys.exit(cli.main(['export', 'darts_v2', '--out', {str(tmp_path)!r}]))")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+def test_missing_onnx_is_one_clear_error_or_torchscript_only(tmp_path):
+    """Run where `import onnx` fails (None in sys.modules makes Python raise ImportError): asking
+    for ONNX is one clear error with nothing written; the default exports TorchScript with a note."""
+    def run(out, *extra):
+        code = ("import sys; sys.modules['onnx'] = None; from nas import cli; "
+                f"sys.exit(cli.main(['export', 'darts_v2', '--out', {str(out)!r}, *{list(extra)!r}]))")
+        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = run(tmp_path / "onnx", "--format", "onnx")
     assert proc.returncode == 2
     assert "pip install 'cellnas[export]'" in proc.stderr and "Traceback" not in proc.stderr
-    assert not list(tmp_path.iterdir())  # nothing written before the check
+    assert not (tmp_path / "onnx").exists()  # nothing written before the check
+    proc = run(tmp_path / "default")
+    assert proc.returncode == 0 and "TorchScript only" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "default").iterdir()) == ["model.pt", "model.spec.json"]
 
 
 def test_block_and_cell_models_have_a_classifier_to_export():
     for text in (CELL, BLOCKS):
         assert isinstance(build_with_weights(resolve(text)).classifier, nn.Linear)
+
+
+def test_trained_export_carries_its_preprocessing(tmp_path, shared_data, capsys):
+    """A `nas train` directory exports with the training set's mean/std, side and class names
+    inside the ONNX file's metadata and the TorchScript archive (the deployer needs no config)."""
+    run = tmp_path / "trained"
+    data = str(shared_data / "tiny-imagenet-10cls.tar.gz")
+    assert cli.main(["train", "nb201_resnet", "--dataset", data, "--per-class", "6", "--test-per-class", "2",
+                     "--resolution", "16", "--epochs", "1", "--batch-size", "16", "--out", str(run)]) == 0
+    prep = json.loads((run / "config.json").read_text())["preprocessing"]
+    assert prep["resolution"] == 16 and len(prep["mean"]) == len(prep["std"]) == 3 and len(prep["classes"]) == 10
+    assert all(0 < s < 1 for s in prep["std"])
+    out = tmp_path / "exported"
+    assert cli.main(["export", str(run), "--out", str(out)]) == 0
+    props = {p.key: json.loads(p.value) for p in onnx.load(str(out / "model.onnx")).metadata_props}
+    assert props["preprocessing"] == prep and props["spec"].startswith("|")
+    extra = {"metadata.json": ""}
+    torch.jit.load(str(out / "model.pt"), _extra_files=extra)
+    assert json.loads(extra["metadata.json"])["preprocessing"] == prep
+    assert json.loads((out / "model.spec.json").read_text())["preprocessing"] == prep

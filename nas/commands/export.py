@@ -25,6 +25,20 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _default_formats() -> tuple[str, ...]:
+    """Both formats; TorchScript alone, with a note, where the ONNX extra is not installed."""
+    import sys
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+        return ("onnx", "torchscript")
+    except ImportError:
+        pass
+    print("note: onnx/onnxruntime not installed (pip install 'cellnas[export]'): exporting TorchScript only",
+          file=sys.stderr)
+    return ("torchscript",)
+
+
 def run(args: argparse.Namespace) -> int:
     from nas.export import export
     from nas.resolve import resolve
@@ -38,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
     if checkpoint is None and train_dir and (source / "checkpoint.pt").is_file():
         checkpoint = source / "checkpoint.pt"
     spec = resolve(args.spec)
-    report = export(spec, args.out, checkpoint=checkpoint, formats=args.formats or ("onnx", "torchscript"),
+    formats = args.formats or _default_formats()
+    prep = None
+    if train_dir:
+        import json
+        prep = json.loads((source / "config.json").read_text()).get("preprocessing")
+    report = export(spec, args.out, checkpoint=checkpoint, formats=formats, preprocessing=prep,
                     opset=args.opset, name=args.name)
     print(f"weights: {checkpoint if checkpoint is not None else 'untrained (seeded initialisation)'}")
     for line in report.lines():

@@ -79,6 +79,14 @@ class Progress:
             self.bar = None
 
 
+def preprocessing(data: Any, spec: Any) -> dict[str, Any]:
+    """What a deployed copy must do to an image before the network sees it (``nas export`` puts
+    it inside the ONNX file and beside the TorchScript one): resize to the spec's side (no crop:
+    the trainer sees whole images), scale to [0, 1], normalize with the training set's statistics."""
+    return {"resolution": spec.resolution, "crop": None, "scale": "pixels / 255",
+            "mean": list(data.train.mean), "std": list(data.train.std), "classes": list(data.train.classes)}
+
+
 def run_config(spec_str: str, data: DataConfig, config: TrainConfig) -> dict[str, Any]:
     return {"spec": spec_str, "data": data.to_dict(), "train": config.to_dict()}
 
@@ -97,7 +105,8 @@ def train_full(spec: Any, data_config: DataConfig, config: TrainConfig, out: Pat
     space, spec = prepare(spec, data)
     cost = space.cost(spec)
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "config.json", run_config(spec.to_str(), data_config, config))
+    write_json(out / "config.json", {**run_config(spec.to_str(), data_config, config),
+                                      "preprocessing": preprocessing(data, spec)})
     stream.write(f"{data.describe()}\n{spec.to_str()}\n{cost.params:,} params, {cost.macs:,} MACs, "
                  f"device {resolve_device(config.device)}\n")
     saved = checkpointer.load() if resume else None
