@@ -124,7 +124,8 @@ def test_run_dir_that_is_a_user_folder_is_refused(tmp_path, capsys):
 
 
 def test_second_driver_on_a_run_is_refused_while_the_first_finishes(tmp_path):
-    config = toy_config(tmp_path, evaluation={"options": {"sleep": 0.4}}, budget={"trials": 8})
+    # Trials slow enough that the first driver still runs while the second starts on a loaded machine.
+    config = toy_config(tmp_path, evaluation={"options": {"sleep": 2.0}}, budget={"trials": 8})
     run_dir = tmp_path / "run"
     first = start([str(config), "--run-dir", str(run_dir)])
     try:
