@@ -21,7 +21,7 @@ PURE = [
       for part in ("spec", "plan", "graph", "archs", "space")],
     "search_spaces.cell", "search_spaces.blocks", "search_spaces.nasbench201", "search_spaces.nasbench201.table",
     "search_spaces.compound", "search_spaces.compound.spec", "search_spaces.compound.space",
-    "nas.config", "nas.data", "nas.train", "nas.graphs", "nas.graphs.diff", "nas.runs", "nas.resolve",
+    "nas.config", "nas.config_build", "nas.data", "nas.train", "nas.graphs", "nas.graphs.diff", "nas.runs", "nas.resolve",
     "nas.search.store", "nas.cli", "nas.commands.inspect", "nas.commands.ops", "nas.commands.train",
     "nas.strategies", "nas.strategies.base", "nas.strategies.common", "nas.strategies.random_search",
     "nas.strategies.evolution", "nas.strategies.grid", "nas.strategies.pareto",
