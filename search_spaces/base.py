@@ -24,6 +24,19 @@ def check_choice(where: str, value: Any, accepted: Sequence) -> None:
         raise ValueError(f"{where} must be one of {', '.join(map(str, accepted))}, got {value!r}")
 
 
+def new_graph(space: str, spec: Any, view: str, cost: Cost, *, input_node: bool = True):
+    """The one graph schema every space's ``to_graph`` starts from: graph attributes naming the
+    space, spec, view and total cost, and (for network views) the ``input`` image node."""
+    import networkx as nx
+
+    g = nx.DiGraph(space=space, spec=spec.to_str(), view=view, params=int(cost.params), macs=int(cost.macs))
+    if input_node:
+        side = spec.resolution
+        g.add_node("input", op="input", label=f"Images {side}x{side}x3", kind="input", channels=3,
+                   height=side, width=side, params=0, macs=0)
+    return g
+
+
 @dataclass(frozen=True)
 class Dimension:
     """One categorical decision: its name (stable, used in logs and Optuna params) and options."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import networkx as nx
 
+from search_spaces.base import new_graph
+
 from cells.counting import Cost
 from search_spaces.blocks.plan import Part, plan
 from search_spaces.blocks.spec import BlockSpec
@@ -50,9 +52,7 @@ def to_graph(spec: BlockSpec, view: str = "network") -> nx.DiGraph:
         raise ValueError(f"block space: view must be one of {VIEWS}, got {view!r}")
     parts = plan(spec)
     total = sum((p.cost for p in parts), Cost())
-    g = nx.DiGraph(space="blocks", spec=spec.to_str(), view=view, params=total.params, macs=total.macs)
-    g.add_node("input", op="input", label=f"Images {spec.resolution}x{spec.resolution}x3", kind="input",
-               channels=3, height=spec.resolution, width=spec.resolution, params=0, macs=0)
+    g = new_graph("blocks", spec, view, total)
     if view == "network":
         nodes = [(p.name, _node_attrs(p, spec)) for p in parts]
     else:

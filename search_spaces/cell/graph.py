@@ -13,6 +13,8 @@ import re
 
 import networkx as nx
 
+from search_spaces.base import new_graph
+
 from cells.counting import Cost
 from search_spaces.cell.plan import CellPlan, NetworkPlan, plan_network
 from search_spaces.cell.spec import CellSpec
@@ -101,7 +103,7 @@ def to_graph(spec: CellSpec, view: str = "network") -> nx.DiGraph:
         raise ValueError(f"view={view!r} is not accepted; accepted: {', '.join(VIEWS)}")
     plan = plan_network(spec)
     total = plan.cost()
-    g = nx.DiGraph(space="cell", spec=spec.to_str(), view=view, params=int(total.params), macs=int(total.macs))
+    g = new_graph("cell", spec, view, total, input_node=False)
     if view == "network":
         _network_view(g, plan)
     else:

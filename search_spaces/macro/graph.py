@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import networkx as nx
 
+from search_spaces.base import new_graph
+
 from cells.counting import Cost
 from cells.residual import bottleneck_width
 from search_spaces.macro.plan import Part, plan
@@ -53,9 +55,7 @@ def to_graph(spec: MacroSpec, view: str = "network") -> nx.DiGraph:
         raise ValueError(f"macro space: view must be one of {VIEWS}, got {view!r}")
     parts = plan(spec)
     total = sum((p.cost for p in parts), Cost())
-    g = nx.DiGraph(space="macro", spec=spec.to_str(), view=view, params=total.params, macs=total.macs)
-    g.add_node("input", op="input", label=f"Images {spec.resolution}x{spec.resolution}x3", kind="input",
-               channels=3, height=spec.resolution, width=spec.resolution, params=0, macs=0)
+    g = new_graph("macro", spec, view, total)
     nodes: list[tuple[str, dict]] = []
     for part in parts:
         if not part.stage:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import networkx as nx
 
+from cells.counting import Cost
+from search_spaces.base import new_graph
+
 from search_spaces.nasbench201.plan import edge_cost, layers
 from search_spaces.nasbench201.spec import EDGES, SPACE, STEM_CHS, NB201Spec
 
@@ -10,7 +13,7 @@ from search_spaces.nasbench201.spec import EDGES, SPACE, STEM_CHS, NB201Spec
 def to_graph(spec: NB201Spec, view: str, params: int, macs: int) -> nx.DiGraph:
     if view not in ("network", "cell"):
         raise ValueError(f"view must be 'network' or 'cell', got {view!r}")
-    graph = nx.DiGraph(space=SPACE, spec=spec.to_str(), view=view, params=params, macs=macs)
+    graph = new_graph(SPACE, spec, view, Cost(params, macs), input_node=False)
     (_network_graph if view == "network" else _cell_graph)(graph, spec)
     return graph
 
