@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as err:
         print(_interrupted(args.command, err), file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `nas list | head`: the reader left; not an error of ours
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, KeyError, FileNotFoundError, TypeError) as err:
         # Bad input reaches the user as one line, not a traceback.
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err

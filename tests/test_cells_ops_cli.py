@@ -31,3 +31,14 @@ def test_nas_ops_bad_stride_is_one_error_line(capsys):
     assert main(["ops", "--stride", "3"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "stride must be 1 or 2, got 3" in err[0]
+
+
+def test_nas_list_names_every_architecture_with_its_cost(capsys):
+    from nas import cli
+    from search_spaces import catalog
+    assert cli.main(["list"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert set(rows) == set(catalog.named())
+    assert rows["resnet50"][1] == "macro" and rows["resnet50"][2] == "25,557,032"
+    assert rows["efficientnet_b0"][1] == "blocks" and rows["nb201_resnet"][1] == "nasbench201"
+    assert cli.main(["list", "--space", "nope"]) == 2
