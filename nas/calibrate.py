@@ -62,7 +62,7 @@ class CalibrationPlan:
 
 def parse_fidelity(text: str) -> Fidelity:
     """``'epochs=1,per_class=50'`` -> Fidelity; keys are TrainConfig fields or data subset keys."""
-    train, data = {}, {}
+    train, data, named = {}, {}, []
     for item in (part.strip() for part in text.split(",")):
         key, sep, value = item.partition("=")
         key = key.strip()
@@ -73,9 +73,10 @@ def parse_fidelity(text: str) -> Fidelity:
             raise ValueError(f"--fidelity: bad key {key!r} in {text!r}; accepted keys: "
                              f"{', '.join(TRAIN_KEYS + DATA_KEYS)}")
         (data if key in DATA_KEYS else train)[key] = parse_yaml(value, f"--fidelity {text!r}")
+        named.append(f"{key}={value.strip()}")
     if not train and not data:
         raise ValueError(f"--fidelity: bad value {text!r}; accepted: KEY=VALUE pairs, e.g. epochs=1,per_class=50")
-    return Fidelity(",".join(f"{k}={v}" for k, v in {**train, **data}.items()), train, data)
+    return Fidelity(",".join(named), train, data)
 
 
 def parse_proxies(text: str) -> tuple[str, ...]:

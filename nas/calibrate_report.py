@@ -114,13 +114,15 @@ def format_markdown(result: Mapping[str, Any]) -> str:
 def plot_heatmap(result: Mapping[str, Any], path: Path) -> None:
     from matplotlib.figure import Figure
     names = list(result["columns"])
-    fig = Figure(figsize=(5.0 + 0.9 * len(names), 2.2 + 0.35 * len(names)), dpi=100, layout="constrained")
+    labels = [n if len(n) <= 36 else n[:33] + "..." for n in names]
+    side = 1.0 + 0.45 * len(names)  # one heat-map's side in inches, plus room for the labels
+    fig = Figure(figsize=(2 * side + 4.5, side + 2.5), dpi=100, layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, stat in zip(axes, ("spearman", "kendall")):
         m = np.array([[result[stat][a][b] for b in names] for a in names], dtype=float)
         image = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
-        ax.set_xticks(range(len(names)), labels=names, rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(range(len(names)), labels=names if stat == "spearman" else [], fontsize=7)
+        ax.set_xticks(range(len(names)), labels=labels, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(names)), labels=labels if stat == "spearman" else [], fontsize=7)
         for i in range(len(names)):
             for j in range(len(names)):
                 ax.text(j, i, "" if not math.isfinite(m[i, j]) else f"{m[i, j]:.2f}", ha="center",
