@@ -91,12 +91,13 @@ def _train(job: dict) -> dict:
     return {**job, "val_acc": acc, "cpu_s": time.process_time() - start}
 
 
-def _zero_cost(arch: str) -> dict:
+def _zero_cost(job: dict) -> dict:
     from nas.data.augment import normalize
     from search_spaces.catalog import resolve
     train = _POOL[0].train
     order = torch.randperm(len(train.labels), generator=torch.Generator().manual_seed(0))[:64]
     batch = [(normalize(train.images[order], train.mean, train.std), train.labels[order])]
+    arch = job["arch"]
     out = {"arch": arch, "kind": "zero_cost"}
     for name in ZC:
         detail = proxies.score_detail(name, resolve(arch), batch, seed=0, threads=1)
@@ -188,6 +189,26 @@ def summarize(done: dict, cells: list[str], table: dict, recipe: str) -> dict:
     return {"settings": rows, "zero_cost": zc}
 
 
+def plot(out: dict, path: Path) -> None:
+    """Spearman against the 12-epoch table and against our longer training, vs CPU-s per cell."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(10, 4.2), dpi=100, layout="constrained")
+    for ax, target in zip(fig.subplots(1, 2), ("table_valid", "reference")):
+        for group, marker in (("settings", "o"), ("zero_cost", "s")):
+            for name, row in out[group].items():
+                if name == REFERENCE[0] and target == "reference":
+                    continue
+                x, y = max(row["cpu_s_per_cell"], 1e-3), row[f"spearman_{target}"]
+                ax.scatter([x], [y], marker=marker, color="C0" if group == "settings" else "C1")
+                ax.annotate(name, (x, y), fontsize=6, xytext=(3, 2), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel("CPU-seconds per cell (one core)")
+        ax.set_ylabel(f"Spearman vs {'NB201 12-epoch valid' if target == 'table_valid' else 'our longer training'}")
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"NB201, {len(out['cells'])} random cells: training fidelities (blue), zero-cost proxies (orange)")
+    fig.savefig(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=24, help="random NB201 cells (seeded)")
@@ -223,6 +244,7 @@ def main() -> None:
            "driver_cpu_s": time.process_time() - cpu0, "workers": args.workers, "torch": torch.__version__,
            "platform": platform.platform(), **summarize(done, cells, table, recipe)}
     (args.out / "proxy_fidelity_nb201.json").write_text(json.dumps(out, indent=1) + "\n")
+    plot(out, args.out / "proxy_fidelity_nb201.png")
     for name, row in out["settings"].items():
         print(f"{name:22s} sp_valid {row['spearman_table_valid']:.3f} sp_ref {row['spearman_reference']:.3f} "
               f"cpu {row['cpu_s_per_cell']:.1f} s acc {row['mean_val_acc']:.3f}")

@@ -107,3 +107,10 @@ def test_top_recall_and_seed_noise_values():
     noise = seed_noise([[0.1, 0.2, 0.3], [0.1, 0.3, 0.2]])
     assert noise["seeds"] == 2 and noise["spearman"] == pytest.approx(0.5)
     assert noise["mean_abs_delta_acc"] == pytest.approx(0.2 / 3)
+
+
+def test_ladder_experiment_calibrates_its_training_rung_by_default(data_overrides):
+    plan = plan_calibration(load_config(NB201, data_overrides), n=3, proxies=["params"], seeds=1)
+    assert [f.name for f in plan.fidelities] == ["epochs=2"]
+    assert plan.train_configs[0].epochs == 2 and plan.train_configs[0].label_smoothing == 0.2
+    assert plan.table is not None and len(plan.specs) == 3
