@@ -1,11 +1,12 @@
 """Real searches in the NAS-Bench-201 space (Dong & Yang 2020) on real CIFAR-10 images, judged by
 the benchmark only after they end (issue 12's protocol).
 
-Per seed and CPU budget: (1) the evaluation ladder: a zero-cost rank combination over many cells
+Per seed and CPU budget: (1) zero-cost search: the rank combination alone over as many
+random cells as the budget scores; (2) the evaluation ladder: the same combination over many cells
 (rung 0, a share of the budget), then a proxy training of the best ``keep`` fraction (rung 1, the
-rest); (2) random search with today's proxy training at the same budget; and the budget-free
-baselines on the same seed's sample of ``--sample`` random cells: (3) the most-parameters cell,
-(4) NASWOT's best (Mellor et al. 2021). No table is read during a search: the 12-epoch table is
+rest); (3) random search with today's proxy training at the same budget; and the budget-free
+baselines on the same seed's sample of ``--sample`` random cells: (4) the most-parameters cell,
+(5) NASWOT's best (Mellor et al. 2021). No table is read during a search: the 12-epoch table is
 opened only to look the chosen cells up. CPU time is this process's (every search runs on the
 local backend, so all evaluation happens here), planning and data loading included.
 
@@ -37,6 +38,8 @@ DATA = ROOT.parent / "shared" / "data"
 def experiment(kind: str, seed: int, budget: float, args: argparse.Namespace) -> dict:
     evaluation = {"kind": "proxy", "metric": "val_acc",
                   "train": {"epochs": args.epochs, "batch_size": 64, "lr": 0.1, "device": "cpu"}}
+    if kind == "zero_cost":  # rung 0 alone: the calibration's advice under ~10 CPU-minutes
+        evaluation.update(kind="zero_cost", zero_cost={"proxy": args.proxies, "batch_size": 64, "reference": 32})
     if kind == "ladder":
         evaluation.update(kind="ladder", zero_cost={"proxy": args.proxies, "batch_size": 64, "reference": 32},
                           ladder=[{"kind": "zero_cost", "keep": args.keep, "share": args.share},
@@ -87,7 +90,7 @@ def main() -> None:
     p.add_argument("--per-class", type=int, default=125)
     p.add_argument("--evaluation-share", type=float, default=0.9)
     p.add_argument("--sample", type=int, default=1000, help="cells per seed for the free baselines")
-    p.add_argument("--kinds", nargs="+", default=["ladder", "proxy", "baselines"])
+    p.add_argument("--kinds", nargs="+", default=["zero_cost", "ladder", "proxy", "baselines"])
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nb201_real_search")
     args = p.parse_args()
     import torch
@@ -102,6 +105,7 @@ def main() -> None:
                        **run_search(kind, seed, budget, args, args.out)}
                 results.append(row)
                 print(json.dumps(row), flush=True)
+                save(results, path, args)
         if "baselines" in args.kinds:
             from nas.data import DataConfig, load_proxy_data
             from nas.search.zero_cost import zero_cost_batches
@@ -111,13 +115,17 @@ def main() -> None:
                                          space).items():
                 results.append({"seed": seed, "budget_cpu_s": None, "method": method, **row})
                 print(json.dumps(results[-1]), flush=True)
-        # Judged only now, after every search of this seed ended.
-        table = NB201Table(DATA / "nasbench201-12epoch.csv")
-        for row in results:
-            row.update(lookup(table, row.get("arch")))
-        path.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                    "machine": platform.processor() or platform.machine(),
-                                    "results": results}, indent=2) + "\n")
+        save(results, path, args)
+
+
+def save(results: list[dict], path: Path, args: argparse.Namespace) -> None:
+    """Look the finished searches' picks up in the table (only now: after they ended) and write."""
+    table = NB201Table(DATA / "nasbench201-12epoch.csv")
+    for row in results:
+        row.update(lookup(table, row.get("arch")))
+    path.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                "machine": platform.processor() or platform.machine(),
+                                "results": results}, indent=2) + "\n")
     write_markdown(results, path.with_suffix(".md"), args)
 
 
