@@ -98,7 +98,8 @@ def train_one(ctx: Context, spec_text: str, data: Any) -> dict:
     space, spec = prepare(resolve(spec_text), data)
     s = ctx.sizes
     config = TrainConfig(epochs=s.train_epochs, batch_size=s.batch_size, lr=0.05, device=ctx.device, seed=0)
-    if ctx.cuda:
+    measure_peak = ctx.cuda and torch.cuda.is_available()  # else train() says why it cannot run
+    if measure_peak:
         torch.cuda.reset_peak_memory_stats(torch.device(ctx.device))
     result = train(lambda: space.build(spec), data, config)
     steps = max(1, len(data.train) // min(s.batch_size, len(data.train)))
@@ -114,7 +115,7 @@ def train_one(ctx: Context, spec_text: str, data: Any) -> dict:
            "device": str(next(result.model.parameters()).device) if result.model is not None else None,
            "amp": _amp_dtype(ctx), "channels_last": _channels_last(result.model) if result.model is not None else None,
            "peak_memory_mib": round(torch.cuda.max_memory_allocated(torch.device(ctx.device)) / 2**20, 1)
-           if ctx.cuda else None,
+           if measure_peak else None,
            "chance": chance, "above_chance_threshold": round(threshold, 4),
            "above_chance": bool(result.ok and result.val_acc > threshold), "accuracy_asserted": not ctx.smoke}
     if not result.ok:
