@@ -76,9 +76,10 @@ def test_smoke_runs_every_stage_with_finite_figures(smoke):
 def test_smoke_trains_on_real_cifar10_images(smoke):
     figures = smoke[1]["stages"]["train"]["figures"]
     data = figures["data"]
-    assert (data["train_images"], data["val_images"], data["classes"]) == (32, 8, 10)
-    assert data["dtype"] == "torch.uint8" and data["distinct_train_images"] == 32
-    assert data["per_class_min"] == data["per_class_max"] == 3 or data["per_class_min"] >= 3
+    # 4 images per class, 20% held out per class (stratified): 3 + 1 of each of the 10 classes
+    assert (data["train_images"], data["val_images"], data["classes"]) == (30, 10, 10)
+    assert data["dtype"] == "torch.uint8" and data["distinct_train_images"] == 30
+    assert data["per_class_min"] == data["per_class_max"] == 3
     # CIFAR-10's channel means (~0.49, 0.48, 0.45 on the full set): real images, not noise (0.5 each)
     assert all(0.35 < m < 0.6 for m in data["train_mean"]) and data["train_mean"][0] > data["train_mean"][2]
     for name in ("cell", "block"):
@@ -86,8 +87,8 @@ def test_smoke_trains_on_real_cifar10_images(smoke):
         assert net["failure"] is None and net["epochs"] == 1 and net["device"] == "cpu"
         assert all(math.isfinite(v) and v > 0 for v in net["train_loss"]) and math.isfinite(net["val_loss"])
         assert 0.0 <= net["val_acc"] <= 1.0 and net["images_per_s"] > 0
-        assert net["accuracy_asserted"] is False  # 8 validation images: chance + 3 sigma is 0.38
-        assert net["above_chance_threshold"] == pytest.approx(0.1 + 3 * math.sqrt(0.09 / 8), abs=1e-4)
+        assert net["accuracy_asserted"] is False  # 10 validation images: chance + 3 sigma is 0.38
+        assert net["above_chance_threshold"] == pytest.approx(0.1 + 3 * math.sqrt(0.09 / 10), abs=1e-4)
     assert figures["block"]["params"] > 10 * figures["cell"]["params"]  # MnasNet-B1 vs a tiny cell
     assert figures["cell"]["utilisation"] == {"skipped": "no GPU: device 'cpu', utilisation not sampled"}
 
