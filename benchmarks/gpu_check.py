@@ -24,6 +24,7 @@ a deadline (``--budget-s``): stages that no longer fit are skipped with that rea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -32,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,7 +85,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # ---------------------------------------------------------------------------------- the worker
 
 def _write_json(path: Path, payload: Any) -> None:
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=_jsonable) + "\n")
     os.replace(tmp, path)
 
@@ -194,29 +196,29 @@ def _watch(proc: subprocess.Popen, current: Path, log: Path) -> tuple[str, str] 
             return None
 
 
-def run_lane(stages: list[str], lane: str, base_cmd: list[str], env: dict, log: Path) -> dict[str, dict]:
-    """Run ``stages`` in order in worker processes, a fresh worker after one that died or hung."""
+def run_lane(stages: list[str], lane: str, base_cmd: list[str], env: dict, log: Path) -> None:
+    """Run ``stages`` in order in worker processes, a fresh worker after one that died or hung;
+    every stage ends with its result file under OUT/stages/ (written here for a lost worker)."""
     stage_dir = log.parent / "stages"
     current = stage_dir / f"current-{lane}.json"
-    results: dict[str, dict] = {}
     remaining = list(stages)
     while remaining:
         with log.open("a") as log_file:
             proc = subprocess.Popen(base_cmd + ["--worker", ",".join(remaining), "--lane", lane], stdout=log_file,
                                     stderr=subprocess.STDOUT, env=env, cwd=str(ROOT), start_new_session=True)
             crashed = _watch(proc, current, log)
-        for name in remaining:
-            if (stage_dir / f"{name}.json").exists():
-                results[name] = json.loads((stage_dir / f"{name}.json").read_text())
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # what a lost worker started (Ray's daemons) goes too
         if crashed is not None:
-            results[crashed[0]] = _failed(crashed[1])
+            _write_json(stage_dir / f"{crashed[0]}.json", _failed(crashed[1]))
         else:
             for name in remaining:
-                results.setdefault(name, _failed(f"the worker exited (code {proc.returncode}) before this stage; "
-                                                 f"last log line: {_last_line(log)}"))
-        remaining = [name for name in remaining if name not in results]
+                if not (stage_dir / f"{name}.json").exists():
+                    _write_json(stage_dir / f"{name}.json", _failed(
+                        f"the worker exited (code {proc.returncode}) before this stage; last log line: "
+                        f"{_last_line(log)}"))
+        remaining = [name for name in remaining if not (stage_dir / f"{name}.json").exists()]
         current.unlink(missing_ok=True)
-    return results
 
 
 def phases(stages: list[str], parallel: bool) -> list[list[list[str]]]:
@@ -248,22 +250,37 @@ def orchestrate(args: argparse.Namespace) -> dict:
     parallel = args.smoke if args.parallel is None else args.parallel
     log.write_text(f"gpu_check {started} device={args.device} smoke={args.smoke} parallel={parallel} "
                    f"stages={args.stages}\n")
-    results: dict[str, dict] = {}
+    stages = args.stages.split(",")
+
+    def report(complete: bool) -> dict:
+        results = {name: json.loads((stage_dir / f"{name}.json").read_text()) for name in stages
+                   if (stage_dir / f"{name}.json").exists()}
+        payload = {"check": "gpu_check", "mode": "smoke" if args.smoke else "full", "device": args.device,
+                   "parallel": parallel, "started": started, "complete": complete,
+                   "wall_s": round(time.perf_counter() - wall0, 2),
+                   "figures_meaningful": not args.smoke and args.device.startswith("cuda"),
+                   "summary": summarize(results, args.smoke), "stages": results}
+        _write_json(out / "gpu_check.json", payload)
+        return payload
+
+    stop = threading.Event()
+
+    def refresh() -> None:  # a check killed from outside (a device lease ending) still leaves its JSON
+        while not stop.wait(5.0):
+            report(complete=False)
+
+    refresher = threading.Thread(target=refresh, daemon=True)
+    refresher.start()
     try:
-        for phase in phases(args.stages.split(","), parallel):
+        for phase in phases(stages, parallel):
             with ThreadPoolExecutor(len(phase)) as pool:
-                lanes = [pool.submit(run_lane, lane, str(i), base_cmd, env, log) for i, lane in enumerate(phase)]
-                for lane in lanes:
-                    results.update(lane.result())
+                for lane in [pool.submit(run_lane, lane, str(i), base_cmd, env, log) for i, lane in enumerate(phase)]:
+                    lane.result()
     finally:
+        stop.set()
+        refresher.join()
         shutil.rmtree(scratch, ignore_errors=True)
-    results = {name: results[name] for name in args.stages.split(",")}
-    report = {"check": "gpu_check", "mode": "smoke" if args.smoke else "full", "device": args.device,
-              "parallel": parallel, "started": started, "wall_s": round(time.perf_counter() - wall0, 2),
-              "figures_meaningful": not args.smoke and args.device.startswith("cuda"),
-              "summary": summarize(results, args.smoke), "stages": results}
-    _write_json(out / "gpu_check.json", report)
-    return report
+    return report(complete=True)
 
 
 # ---------------------------------------------------------------------------------- the summary

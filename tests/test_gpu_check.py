@@ -143,6 +143,45 @@ def test_cuda_asked_without_cuda_every_stage_fails_with_its_reason(tmp_path, sha
     assert report["summary"]["stages_failed"] == stages.split(",")
 
 
+@pytest.mark.slow
+def test_a_worker_lost_mid_stage_is_recorded_and_a_fresh_one_continues(tmp_path, shared_data):
+    """SIGKILL the worker during 'train' (as a segfault or a lost CUDA context would end it): that
+    stage is failed with the exit code, the next stage runs in a new worker."""
+    path = [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
+    env = {**os.environ, "NAS_SHARED_DATA": str(shared_data), "PYTHONPATH": os.pathsep.join(path)}
+    out = tmp_path / "out"
+    parent = subprocess.Popen([sys.executable, str(SCRIPT), "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
+                               "--device", "cpu", "--smoke", "--stages", "data,train,latency"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    current = out / "stages" / "current-0.json"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if current.exists() and json.loads(current.read_text())["stage"] == "train":
+            break
+        time.sleep(0.02)
+    children = _children(parent.pid)
+    assert len(children) == 1
+    os.kill(children[0], 9)
+    parent.communicate(timeout=120)
+    stages = json.loads((out / "gpu_check.json").read_text())["stages"]
+    assert stages["data"]["status"] == "ok" and stages["latency"]["status"] == "ok"
+    assert stages["train"]["status"] == "failed"
+    assert stages["train"]["reason"].startswith("the worker died (exit code -9) during the stage")
+    assert parent.returncode == 1
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # field 4 of stat, the parent's pid
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_a_spent_deadline_skips_stages_with_the_reason(tmp_path, shared_data):
     proc, report = run_check(tmp_path, shared_data, "--device", "cpu", "--smoke", "--budget-s", "3",
                              "--stages", "latency,proxies", timeout=120)
