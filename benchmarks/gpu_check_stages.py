@@ -218,7 +218,7 @@ def stage_proxies(ctx: Context) -> dict:
             if proxy.kind == "spec":
                 rows[name] = {"value": score_detail(name, spec, cpu_batches, space=space).value, "kind": "spec"}
                 continue
-            cpu = score_model(name, model, cpu_batches, seed=0, threads=1)
+            cpu = score_model(name, model, cpu_batches, seed=0)
             dev = score_model(name, on_device, dev_batches, seed=0)
             rel = (abs(dev.value - cpu.value) / max(abs(cpu.value), 1e-12)
                    if not (cpu.fallback or dev.fallback) else None)
