@@ -32,7 +32,7 @@ def naswot(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:
     acts = [m for m in model.modules() if isinstance(m, ACTIVATIONS)]
     scores = []
     for x, _ in batches:
-        kernel = torch.zeros(x.shape[0], x.shape[0], dtype=torch.float64)
+        kernel = torch.zeros(x.shape[0], x.shape[0], dtype=torch.float64, device=x.device)
         with torch.no_grad(), hooks(acts, pre=_code_counter(kernel)):
             model(x)
         sign, logdet = torch.linalg.slogdet(kernel)
@@ -101,15 +101,15 @@ def zen(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen).to(m.weight.device))
                 if m.bias is not None:
                     m.bias.zero_()
             elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine:
                 m.weight.fill_(1.0)
                 m.bias.zero_()
-        shape = tuple(batches[0][0].shape)
-        x = torch.randn(shape, generator=gen)
-        mixed = x + 0.01 * torch.randn(shape, generator=gen)
+        shape, device = tuple(batches[0][0].shape), batches[0][0].device
+        x = torch.randn(shape, generator=gen).to(device)  # drawn on the CPU: the same on every device
+        mixed = x + 0.01 * torch.randn(shape, generator=gen).to(device)
         feat, variances = _pre_gap_features(model, x)
         feat_mixed, _ = _pre_gap_features(model, mixed)
         diff = (feat - feat_mixed).abs().double()

@@ -58,7 +58,7 @@ def fisher(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:
     every conv/linear layer, 0.5 * mean over samples of (sum over positions of activation *
     dL/dactivation)^2, summed over channels, layers and batches."""
     layers = weight_layers(model)
-    total = torch.zeros((), dtype=torch.float64)
+    total = torch.zeros((), dtype=torch.float64, device=batches[0][0].device)
     for batch in batches:
         captured: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
         with hooks(layers, forward=_activation_keeper(captured)):
@@ -101,7 +101,7 @@ def synflow(model: nn.Module, batches: Sequence[Batch], *, seed: int) -> float:
             p.abs_()
     shape = (1,) + tuple(batches[0][0].shape[1:])
     model.zero_grad(set_to_none=True)
-    out = logits(model(torch.ones(shape, dtype=torch.float64)))
+    out = logits(model(torch.ones(shape, dtype=torch.float64, device=batches[0][0].device)))
     out.sum().backward()
     with torch.no_grad():
         value = sum(float((m.weight * m.weight.grad).abs().sum()) for m in weight_layers(model)
