@@ -50,11 +50,11 @@ class ZeroCostEvaluator:
         return Result(float(reward), metrics)
 
     def _prepare(self, spec: Any) -> tuple[Any, Any]:
-        from nas.evaluate import prepare
+        from types import SimpleNamespace
 
-        class _Task:  # what ``prepare`` reads of a dataset: the task, not the images
-            num_classes, resolution = self.num_classes, self.resolution
-        return prepare(spec, _Task(), self.space)
+        from nas.evaluate import prepare
+        task = SimpleNamespace(num_classes=self.num_classes, resolution=self.resolution)  # what prepare reads
+        return prepare(spec, task, self.space)
 
 
 def combined_rank(raw: dict[str, float], proxies: Sequence[str], reference: Sequence[Sequence[float]]) -> float:
