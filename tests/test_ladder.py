@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from nas import cli
-from nas.config import load_config
+from nas.config import from_dict, load_config
 from nas.search import search
 from nas.search.progress import Progress
 
@@ -138,3 +138,28 @@ def test_bad_ladders_fail_before_any_work(change, needle, tmp_path, shared_data,
     err = capsys.readouterr().err.strip().splitlines()
     assert needle in err[-1] and "Traceback" not in "\n".join(err)
     assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("text", [
+    "nb201_resnet", "resnet20",
+    "blocks:stem_c8_silu,ds_r1_k3_s1_c8_se0.25_silu,ir_r2_k5_s2_e3_c16_silu,head_c32_silu,classes10,res32",
+    "cell:normal=conv_3x3@0+skip_connect@1,sep_conv_3x3@1+skip_connect@2;reduce=max_pool_3x3@0+conv_3x3@1,"
+    "skip_connect@2+max_pool_3x3@1;N=1;F=8;stem=cifar;wiring=darts;classes=10;res=32;stem_mult=3",
+])
+def test_zero_cost_evaluation_kind_scores_every_space(text, shared_data, tmp_path):
+    """``evaluation.kind: zero_cost`` as a search's evaluator, on real images, in each space: a
+    finite score that repeats with the seed, the raw proxies and the compute it took."""
+    from nas.data import DataConfig, load_proxy_data
+    from nas.search.zero_cost import make_zero_cost
+    from search_spaces.catalog import resolve, space_for
+
+    config = from_dict({"evaluation": {"kind": "zero_cost", "zero_cost": {"proxy": ["naswot", "params"],
+                                                                         "batch_size": 16, "reference": 4}}})
+    data = load_proxy_data(DataConfig(dataset=str(shared_data / "cifar10-jpeg.tar.gz"), per_class=4,
+                                      val_fraction=0.25, cache_dir=str(tmp_path)))
+    spec = resolve(text)
+    evaluator = make_zero_cost(config, space_for(spec), data, threads=1)
+    first = evaluator(spec, report=lambda *_: None, seed=3)
+    again = evaluator(spec, report=lambda *_: None, seed=3)
+    assert 0.0 <= first.reward <= 1.0 and first.reward == again.reward  # a rank against 4 references
+    assert {"zc_naswot", "zc_params", "cpu_s"} <= set(first.metrics) and first.metrics["zc_params"] > 0

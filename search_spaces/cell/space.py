@@ -161,13 +161,32 @@ def parse_dict(data: Any) -> CellSpec | None:
     return None
 
 
+def spec_ops(spec: CellSpec) -> set[str]:
+    return {op for cell in (spec.normal, spec.reduce) for block in cell.blocks for op in (block.op1, block.op2)}
+
+
+def cell_ops() -> tuple[str, ...]:
+    """The registry entries a cell can use: those mapping C channels to C at stride 1 and 2 (a
+    DenseNet layer, which must grow its channels, cannot sit on a cell edge)."""
+    usable = []
+    for name in sorted(cells.OPS):
+        try:
+            for stride in (1, 2):
+                cells.cost(name, 16, 16, stride, 8)
+        except (ValueError, TypeError):
+            continue
+        usable.append(name)
+    return tuple(usable)
+
+
 def space_for(spec: Any) -> CellSpace | None:
-    """A space that can cost, draw and build ``spec`` (every registered op, the spec's macro)."""
+    """A space that can cost, draw and build ``spec`` (every op a cell can use, the spec's macro)."""
     if not isinstance(spec, CellSpec):
         return None
-    return CellSpace(tuple(sorted(cells.OPS)), blocks=spec.normal.num_blocks, n=spec.n, filters=spec.filters,
-                     stem=spec.stem, wiring=spec.wiring, num_classes=spec.num_classes,
-                     resolution=spec.resolution, stem_multiplier=spec.stem_multiplier)
+    ops = tuple(sorted(set(cell_ops()) | spec_ops(spec)))
+    return CellSpace(ops, blocks=spec.normal.num_blocks, n=spec.n, filters=spec.filters, stem=spec.stem,
+                     wiring=spec.wiring, num_classes=spec.num_classes, resolution=spec.resolution,
+                     stem_multiplier=spec.stem_multiplier)
 
 
 def scale_filters(filters: int, width: float, divisor: int = 4) -> int:
