@@ -42,3 +42,17 @@ def test_nas_list_names_every_architecture_with_its_cost(capsys):
     assert rows["resnet50"][1] == "macro" and rows["resnet50"][2] == "25,557,032"
     assert rows["efficientnet_b0"][1] == "blocks" and rows["nb201_resnet"][1] == "nasbench201"
     assert cli.main(["list", "--space", "nope"]) == 2
+
+
+def test_nas_cache_shows_and_clears_decoded_tensors_but_keeps_datasets(tmp_path, capsys):
+    from nas import cli
+    (tmp_path / "tensors").mkdir()
+    (tmp_path / "tensors" / "a.pt").write_bytes(b"x" * 2_000_000)
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "cifar.tar.gz").write_bytes(b"y" * 1_000_000)
+    assert cli.main(["cache", "--cache-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3.0 MB" in out and "tensors" in out and "2.0 MB" in out
+    assert cli.main(["cache", "--cache-dir", str(tmp_path), "--clear"]) == 0
+    assert not (tmp_path / "tensors").exists() and (tmp_path / "datasets" / "cifar.tar.gz").exists()
+    assert cli.main(["cache", "--cache-dir", str(tmp_path), "--all"]) == 2
