@@ -96,8 +96,9 @@ def main() -> None:
     import torch
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
-    space, results = NB201Space(), []
+    space = NB201Space()
     path = args.out.parent / "nb201_real_search.json"
+    results = earlier(path, args)
     for seed in range(args.seeds):
         for budget in args.budgets:
             for kind in [k for k in args.kinds if k != "baselines"]:
@@ -116,6 +117,16 @@ def main() -> None:
                 results.append({"seed": seed, "budget_cpu_s": None, "method": method, **row})
                 print(json.dumps(results[-1]), flush=True)
         save(results, path, args)
+
+
+def earlier(path: Path, args: argparse.Namespace) -> list[dict]:
+    """Rows of earlier runs that this run does not redo, so budgets and seeds can be run in parts."""
+    if not path.exists():
+        return []
+    redo = {(s, b, k) for s in range(args.seeds) for b in args.budgets for k in args.kinds if k != "baselines"}
+    redo |= {(s, None, m) for s in range(args.seeds) for m in ("most_params", "naswot") if "baselines" in args.kinds}
+    return [r for r in json.loads(path.read_text())["results"]
+            if (r["seed"], r["budget_cpu_s"], r["method"]) not in redo]
 
 
 def save(results: list[dict], path: Path, args: argparse.Namespace) -> None:
