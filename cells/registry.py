@@ -31,7 +31,10 @@ class OpDef:
     built module and its MACs for one ``h x w`` input. ``factory`` is ``"module:callable"``, called
     as ``callable(in_chs, out_chs, stride, **options)``. ``fixed`` holds options the entry pins
     (a preset's expansion and kernel), passed to both and refused from callers. ``same_chs``
-    marks entries that cannot change the channel count (pooling, identity, SE).
+    marks entries that cannot change the channel count (pooling, identity, SE). ``geometry``,
+    when given, is ``geometry(h, w, stride, **options) -> (h, w)`` for entries whose options can
+    leave the ceil(H / stride) rule (the unpadded "valid" reductions of Inception-v3/v4); with
+    default options every entry still keeps that rule, so cells can use it.
     """
 
     name: str
@@ -40,6 +43,7 @@ class OpDef:
     factory: str
     same_chs: bool = False
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    geometry: Callable[..., tuple[int, int]] | None = None
 
     def options(self) -> tuple[str, ...] | None:
         """The option names a caller may pass; None when the cost function takes any."""
@@ -54,13 +58,14 @@ OPS: Mapping[str, OpDef] = MappingProxyType(_OPS)
 
 
 def register(name: str, cost: CostFn, paper: str, *, factory: str, same_chs: bool = False,
-             fixed: Mapping[str, Any] | None = None) -> OpDef:
+             fixed: Mapping[str, Any] | None = None,
+             geometry: Callable[..., tuple[int, int]] | None = None) -> OpDef:
     """Add an entry; a second registration of a name raises and leaves the first."""
     if name in _OPS:
         raise ValueError(f"operation {name!r} is already registered (factory {_OPS[name].factory})")
     if ":" not in factory:
         raise ValueError(f"{name}: factory must be 'module:callable', got {factory!r}")
-    op = OpDef(name, cost, paper, factory, same_chs, MappingProxyType(dict(fixed or {})))
+    op = OpDef(name, cost, paper, factory, same_chs, MappingProxyType(dict(fixed or {})), geometry)
     _OPS[name] = op
     return op
 
@@ -119,5 +124,14 @@ def create(name: str, in_chs: int, out_chs: int, stride: int = 1, **options):
 
 
 def out_hw(h: int, w: int, stride: int) -> tuple[int, int]:
-    """Every registry entry maps H x W to ceil(H/s) x ceil(W/s)."""
+    """The registry's shape rule: H x W -> ceil(H/s) x ceil(W/s)."""
     return math.ceil(h / stride), math.ceil(w / stride)
+
+
+def out_size(name: str, h: int, w: int, stride: int, **options) -> tuple[int, int]:
+    """Output H x W of ``create(name, ..., stride, **options)`` on an ``h x w`` input: the ceil
+    rule, unless the entry has a ``geometry`` and its options leave the rule."""
+    op = get(name)
+    if op.geometry is None:
+        return out_hw(h, w, stride)
+    return op.geometry(h, w, stride, **_options(op, options))

@@ -10,7 +10,6 @@ fall outside the registry's ceil(H / stride) contract.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,7 +149,9 @@ def _stage_parts(index: int, stage: Stage, chs: int, h: int, w: int) -> list[Par
             cost = cells.cost(stage.op, chs, out, stride, h, w, **dict(stage.options))
         except (TypeError, ValueError) as err:
             raise ValueError(f"{where}: {err}") from None
-        h, w = math.ceil(h / stride), math.ceil(w / stride)
+        h, w = cells.out_size(stage.op, h, w, stride, **dict(stage.options))
+        if h < 1 or w < 1:
+            raise ValueError(f"{where}: the input is too small for this block; raise res")
         parts.append(Part(f"s{index}.b{b}", stage.op, index, chs, out, h, w, stride, stage.options, cost))
         chs = out
     return parts
