@@ -49,6 +49,7 @@ def test_registry_holds_the_papers_vocabulary():
     blocks = {"conv_bn_act", "ds_conv", "mbconv", "se", "basic_block", "bottleneck", "resnext_block", "dense_layer",
               "dense_transition", "fire", "shuffle_v1", "shuffle_v2", "mbconv_v3",
               "inception_v1", "inception_v3_a", "inception_v3_b", "inception_v3_c"}
+    blocks |= {"xception_block", "xception_sep_conv", "dual_path_block"}  # Chollet 2017; Chen et al. 2017 (DPN)
     presets = {f"mbconv_e{e}_k{k}" for e, k in ((1, 3), (3, 3), (3, 5), (6, 3), (6, 5), (6, 7))}
     assert nasnet | darts | blocks | presets == set(cells.OPS)
     assert all(cells.OPS[n].paper for n in cells.OPS)

@@ -11,6 +11,7 @@ import networkx as nx
 from search_spaces.base import new_graph
 
 from cells.counting import Cost
+from cells.dpn import widths as dual_path_widths
 from cells.residual import bottleneck_width
 from search_spaces.macro.plan import Part, plan
 from search_spaces.macro.spec import MacroSpec, Stage
@@ -39,6 +40,11 @@ def block_label(stage: Stage, first: Part) -> str:
         return f"[3x3, {c}; 3x3, {c}]"
     if op == "dense_layer":
         return f"[1x1 conv; 3x3 conv], k={c - first.in_chs}"
+    if op == "dual_path_block":  # Chen et al. 2017, Table 1: "[1x1, 96; 3x3, 96, G=32; 1x1, 256 (+16)]"
+        g = o.get("groups", 32)
+        d = dual_path_widths(first.in_chs, c, first.stride, o.get("residual_chs"), o.get("growth"), g,
+                             o.get("bottleneck"), o.get("project", False))
+        return f"[1x1, {d.bottleneck}; 3x3, {d.bottleneck}, G={g}; 1x1, {d.residual} (+{d.growth})]"
     if op == "mbconv":
         return f"bottleneck t={o.get('expand', 1)} k={o.get('kernel', 3)}, {c}"
     extra = " ".join(f"{k}={v}" for k, v in sorted(o.items()))

@@ -22,6 +22,9 @@ IN_CHANNELS = 3
 HEAD_LAYER = LAYERS["fc"]
 # Entries whose output is their input plus new channels: a stage of r of them grows by (c - in) / r.
 GROWING = ("dense_layer",)
+# Entries whose blocks after the first add their ``growth`` option (DPN's dense path, after a first
+# block that projects): a stage of r of them ends at c, its first block at c - (r - 1) * growth.
+STEPPED = ("dual_path_block",)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,14 @@ def _widths(where: str, stage: Stage, in_chs: int) -> list[int]:
             raise ValueError(f"{where}: c{stage.out_chs} - input {in_chs} must be a positive multiple of "
                              f"r{stage.repeats} (each {stage.op} adds the same growth)")
         return [in_chs + growth * (i + 1) for i in range(stage.repeats)]
+    if stage.op in STEPPED and stage.repeats > 1:
+        step = stage.option("growth")
+        ok = isinstance(step, int) and not isinstance(step, bool) and step >= 1
+        first = stage.out_chs - (stage.repeats - 1) * step if ok else 0
+        if first < 1:
+            raise ValueError(f"{where}: r{stage.repeats} {stage.op} blocks need growth=<int >= 1> with "
+                             f"c{stage.out_chs} > (r - 1) x growth (each block after the first adds growth)")
+        return [first + step * i for i in range(stage.repeats)]
     return [stage.out_chs] * stage.repeats
 
 
