@@ -6,5 +6,6 @@ from types import MappingProxyType
 
 from search_spaces.macro.archs import TORCHVISION
 from search_spaces.macro.archs_more import MORE
+from search_spaces.macro.archs_inception import INCEPTION
 
-NAMED = MappingProxyType({**TORCHVISION, **MORE})
+NAMED = MappingProxyType({**TORCHVISION, **MORE, **INCEPTION})
