@@ -84,13 +84,12 @@ def plan_cost(in_chs: int, plan: tuple[Branch, ...], stride: int, h: int, w: int
         for (out, k), s, pad in zip(b.convs, chain_s, pads):
             c, hh, ww = C.conv_bn(chs, out, k, s, hh, ww, padding=pad)
             total, chs = total + c, out
+        end = (hh, ww)
         for out, k in b.heads:
-            c, ho, wo = C.conv_bn(chs, out, k, head_s, hh, ww)
+            c, *end = C.conv_bn(chs, out, k, head_s, hh, ww)
             total = total + c
-        if b.heads:
-            hh, ww = ho, wo
-        if (hh, ww) != expect:  # the concat needs every branch at one size
-            raise ValueError(f"inception plan: a branch ends at {hh}x{ww}, not {expect[0]}x{expect[1]} "
+        if tuple(end) != expect:  # the concat needs every branch at one size
+            raise ValueError(f"inception plan: a branch ends at {end[0]}x{end[1]}, not {expect[0]}x{expect[1]} "
                              f"(input {h}x{w}, stride {stride}, valid={valid})")
     return total
 
@@ -179,7 +178,6 @@ def register_plan(name: str, paper: str, *, valid: bool = False):
             register(name, plan_entry_cost, paper, factory="cells.modules.inception:inception", fixed={"plan": name})
         return plan_fn
     return add
-
 
 
 @register_plan("inception_v1", GOOGLENET)

@@ -7,8 +7,10 @@ reference implementation at 1000 classes (tests/test_macro_inception.py):
     inception_v4         Szegedy et al. 2017, "Inception-v4, Inception-ResNet and the Impact of
                          Residual Connections", Figures 3-9, in timm's layout (``inception_v4``,
                          ported from the released TensorFlow model): 42,679,816
-    inception_resnet_v2  the same paper, Figures 15-18 and Table 1 (k, l, m, n), in timm's layout
-                         (``inception_resnet_v2``): 55,843,464
+    inception_resnet_v2  the same paper, Figures 15-19 and Table 1 (k, l, m, n), in timm's layout
+                         (``inception_resnet_v2``): 55,843,464. Figure 15 draws Inception-v4's stem;
+                         the released model, and timm, use Inception-v3's conv stem then Mixed_5b
+                         (torchvision's InceptionA with TensorFlow pooling, 320 channels), as here
 
 The papers' reductions are unpadded (``valid=true``), so the grids are 35, 17 and 8 as the
 papers draw them. The stems' plain convs are ``conv`` layers with ``padding=0`` where the papers
@@ -21,7 +23,7 @@ from search_spaces.macro.spec import MacroSpec
 
 TAIL = "classes1000 res299"
 CONV = "eps=0.001"
-# Figure 2 of the v4 paper (also v3's Table 1 and Inception-ResNet-v2's stem, torchvision's Conv2d_1a-2b):
+# The first three convs of the v4 paper's Figure 3, as of v3's Table 1 (torchvision's Conv2d_1a-2b):
 # 299 -> 149 -> 147 -> 147.
 STEM = (f"conv s2 c32 padding=0 {CONV}", f"conv c32 padding=0 {CONV}", f"conv c64 {CONV}")
 # v3's and Inception-ResNet-v2's: max pool, 1x1 80, 3x3 192 (valid), max pool: 147 -> 73 -> 71 -> 35.
