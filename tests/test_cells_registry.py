@@ -48,7 +48,10 @@ def test_registry_holds_the_papers_vocabulary():
     darts = {"none", "dil_conv_5x5", "skip_connect"}
     blocks = {"conv_bn_act", "ds_conv", "mbconv", "se", "basic_block", "bottleneck", "resnext_block", "dense_layer",
               "dense_transition", "fire", "shuffle_v1", "shuffle_v2", "mbconv_v3",
-              "inception_v1", "inception_v3_a", "inception_v3_b", "inception_v3_c"}
+              "inception_v1", "inception_v3_a", "inception_v3_b", "inception_v3_c",
+              *{f"inception_v{v}_reduce_{x}" for v in (3, 4) for x in "ab"}, "inception_resnet_v2_reduce_b",
+              *{f"inception_v4_{x}" for x in ("a", "b", "c", "stem_a", "stem_b", "stem_c")},
+              *{f"inception_resnet_v2_{x}" for x in "abc"}}
     blocks |= {"xception_block", "xception_sep_conv", "dual_path_block"}  # Chollet 2017; Chen et al. 2017 (DPN)
     presets = {f"mbconv_e{e}_k{k}" for e, k in ((1, 3), (3, 3), (3, 5), (6, 3), (6, 5), (6, 7))}
     assert nasnet | darts | blocks | presets == set(cells.OPS)

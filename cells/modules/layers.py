@@ -28,15 +28,17 @@ def activation(act: str) -> nn.Module:
 
 
 class ConvBnAct(nn.Sequential):
-    """Conv (no bias, 'same' padding) -> BatchNorm -> activation (``act='none'`` leaves it out,
-    as in the linear projection of an inverted residual)."""
+    """Conv (no bias, 'same' padding unless ``padding`` is given, e.g. 0 for the unpadded convs of
+    Inception-v3/v4's reductions) -> BatchNorm -> activation (``act='none'`` leaves it out, as in
+    the linear projection of an inverted residual)."""
 
     def __init__(self, in_chs: int, out_chs: int, kernel: int | tuple[int, int] = 1,
                  stride: int | tuple[int, int] = 1, *, groups: int = 1, act: str = "relu",
-                 bn_eps: float = 1e-5):
+                 bn_eps: float = 1e-5, padding: int | tuple[int, int] | None = None):
         kh, kw = pair(kernel)
+        pad = (kh // 2, kw // 2) if padding is None else padding
         layers: OrderedDict[str, nn.Module] = OrderedDict(
-            conv=nn.Conv2d(in_chs, out_chs, (kh, kw), stride, (kh // 2, kw // 2), groups=groups, bias=False),
+            conv=nn.Conv2d(in_chs, out_chs, (kh, kw), stride, pad, groups=groups, bias=False),
             bn=nn.BatchNorm2d(out_chs, eps=bn_eps))
         if act != "none":
             layers["act"] = activation(act)

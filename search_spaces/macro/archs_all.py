@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 from search_spaces.macro.archs import TORCHVISION
 from search_spaces.macro.archs_more import MORE
+from search_spaces.macro.archs_inception import INCEPTION
 from search_spaces.macro.archs_xdpn import XDPN
 
-NAMED = MappingProxyType({**TORCHVISION, **MORE, **XDPN})
+NAMED = MappingProxyType({**TORCHVISION, **MORE, **INCEPTION, **XDPN})
