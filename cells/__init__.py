@@ -8,6 +8,6 @@ holds ``DropPath`` and the trainer's ``set_drop_path_scale``).
 """
 from cells.counting import Cost
 from cells.registry import OPS, OpDef, check_shape, cost, create, get, out_size, register
-from cells import nasnet_ops, se, mobile, residual, inception, dense, squeeze, shuffle, mobile_v3  # noqa: F401,E402
+from cells import nasnet_ops, se, mobile, residual, inception, dense, squeeze, shuffle, mobile_v3, preact, nfnet  # noqa: F401,E402,E501
 
 __all__ = ["OPS", "OpDef", "Cost", "check_shape", "cost", "create", "get", "out_size", "register"]

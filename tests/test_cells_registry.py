@@ -48,7 +48,8 @@ def test_registry_holds_the_papers_vocabulary():
     darts = {"none", "dil_conv_5x5", "skip_connect"}
     blocks = {"conv_bn_act", "ds_conv", "mbconv", "se", "basic_block", "bottleneck", "resnext_block", "dense_layer",
               "dense_transition", "fire", "shuffle_v1", "shuffle_v2", "mbconv_v3",
-              "inception_v1", "inception_v3_a", "inception_v3_b", "inception_v3_c"}
+              "inception_v1", "inception_v3_a", "inception_v3_b", "inception_v3_c",
+              "preact_block", "ws_conv", "nf_block"}
     presets = {f"mbconv_e{e}_k{k}" for e, k in ((1, 3), (3, 3), (3, 5), (6, 3), (6, 5), (6, 7))}
     assert nasnet | darts | blocks | presets == set(cells.OPS)
     assert all(cells.OPS[n].paper for n in cells.OPS)
@@ -101,7 +102,7 @@ def test_impossible_shapes_raise_value_error(name, in_chs, out_chs, stride, fiel
     ("resnext_block", dict(groups=0), "groups"),
     ("basic_block", dict(se_ratio=-0.1), "se_ratio"),
     ("se", dict(se_ratio=0), "se_ratio"),
-    ("conv_bn_act", dict(act="tanh"), "act"),
+    ("conv_bn_act", dict(act="elu"), "act"),
     ("ds_conv", dict(kernel=2), "kernel"),
 ])
 def test_bad_options_raise_value_error_naming_the_field(name, opts, field):
