@@ -27,8 +27,11 @@ is held to (tests/test_macro_early.py):
                Normalization", Table 1; train 192, test 256): timm's ``dm_nfnet_f0`` (DeepMind weights'
                layout): deep stem 16-32-64-128 (strides 2, 1, 1, 2), NF bottleneck stages (1, 2, 6, 3)
                of widths 256, 512, 1536, 1536 with alpha 0.2 and beta from the tracked expected
-               variance, a 1x1 conv to 3072, GELU, dropout 0.2. Paper 71.5M; exactly 71,490,000... see
-               ``NFNET_F0_PARAMS`` in the test for the count our layout gives and how it is checked.
+               variance, a 1x1 conv to 3072, GELU, dropout 0.2. 71,489,284 parameters: the paper's
+               71.5M and timm's model card's 71.5M rounded; OpenVINO's converted timm model lists
+               71.4444M, which is this count less the 44,912 per-channel WS gains the conversion folds
+               into the weights. 12.38 GMACs at the test resolution 256, the paper's "12.38B FLOPs"
+               (6.98 GMACs at 192; timm's card gives 7.2 from a profiler not matched here op for op).
 """
 from __future__ import annotations
 
