@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 # Exact counts of what we build (sources and derivations in archs_early's docstring).
 EXACT = {"lenet5": 62_006, "zfnet": 62_357_608, "wrn_28_10": 36_479_194, "nfnet_f0": 71_489_284}
-# The papers' rounded figures: WRN Table 1 "36.5M", NFNet Table 1 "71.5M".
+# The papers' rounded figures: WRN-28-10 "36.5M", NFNet-F0 "71.5M".
 PAPER_MILLIONS = {"wrn_28_10": 36.5, "nfnet_f0": 71.5}
 
 
@@ -83,7 +83,7 @@ def test_nfnet_f0_betas_follow_the_tracked_variance():
 
 
 def test_nfnet_f0_gains_and_test_resolution_macs():
-    """Paper Table 1: 12.38B FLOPs (multiply-adds) at the test resolution 256. OpenVINO's converted
+    """The paper's F0: 12.38B FLOPs (multiply-adds) at the test resolution 256. OpenVINO's converted
     nfnet-f0 lists 71.4444M parameters: ours less the per-channel WS gains it folds into the weights."""
     spec = MacroSpace("nfnet_f0").retarget(EARLY["nfnet_f0"], resolution=256)
     assert round(network_cost(spec).macs / 1e9, 2) == 12.38

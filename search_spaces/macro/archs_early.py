@@ -9,8 +9,8 @@ is held to (tests/test_macro_early.py):
                table (1,516, 60 of the 96 map pairs), the pools' coefficient and bias per map (12 + 32)
                and 840 bias-free RBF weights: 60,840. We build the 61,706 form on the toolkit's RGB
                input: the first conv reads 3 channels, 2 x 6 x 25 = 300 more weights, 62,006 in all.
-    zfnet      Zeiler & Fergus 2014 ("Visualizing and Understanding Convolutional Networks", Fig. 3):
-               7x7/2 conv 96 (padding 1: 224 -> 110), 3x3/2 max pool (55), contrast normalisation,
+    zfnet      Zeiler & Fergus 2014 (ECCV; arXiv 2013), "Visualizing and Understanding Convolutional
+               Networks", Fig. 3: 7x7/2 conv 96 (padding 1: 224 -> 110), 3x3/2 max pool (55), contrast normalisation,
                5x5/2 conv 256 (26), 3x3/2 pool (13), normalisation, 3x3 convs 384, 384, 256 (dense,
                one GPU), 3x3/2 pool (6), fc 4096 x 2 with dropout 0.5, 1000 classes. Fig. 3's sizes need
                Caffe's ceil-mode pooling for the first two pools (55 and 13, not 54 and 12). The paper
@@ -18,19 +18,21 @@ is held to (tests/test_macro_early.py):
                derives layer by layer (convs 3,726,464; fc6 37,752,832; fc7 16,781,312; fc8 4,097,000).
                The normalisation is AlexNet's LRN (size 5, alpha 1e-4, beta 0.75, k 2): Zeiler & Fergus
                do not give its constants; it has no parameters.
-    wrn_28_10  Zagoruyko & Komodakis 2016 ("Wide Residual Networks", Table 1 and 4): CIFAR-10,
+    wrn_28_10  Zagoruyko & Komodakis 2016 ("Wide Residual Networks", its CIFAR results): CIFAR-10,
                depth 28 (n = 4 blocks per group), widening 10: a 3x3 conv of 16, groups of 160, 320, 640
                pre-activation blocks (dropout 0.3), BN-ReLU, global pool. Paper 36.5M; exactly
-               36,479,194 in the authors' layout (szagoruyko/wide-residual-networks, and the PyTorch
-               ports' printed counts).
+               36,479,194 in the authors' layout, as osmr/imgclsmob's CIFAR-10 table and PyTorch ports
+               print it; the same generator gives the published exact counts of WRN-16-10, -22-8,
+               -40-8 and -40-2 too (tests).
     nfnet_f0   Brock et al. 2021 ("High-Performance Large-Scale Image Recognition Without
-               Normalization", Table 1; train 192, test 256): timm's ``dm_nfnet_f0`` (DeepMind weights'
+               Normalization"; train 192, test 256): timm's ``dm_nfnet_f0`` (DeepMind weights'
                layout): deep stem 16-32-64-128 (strides 2, 1, 1, 2), NF bottleneck stages (1, 2, 6, 3)
                of widths 256, 512, 1536, 1536 with alpha 0.2 and beta from the tracked expected
                variance, a 1x1 conv to 3072, GELU, dropout 0.2. 71,489,284 parameters: the paper's
                71.5M and timm's model card's 71.5M rounded; OpenVINO's converted timm model lists
-               71.4444M, which is this count less the 44,912 per-channel WS gains the conversion folds
-               into the weights. 12.38 GMACs at the test resolution 256, the paper's "12.38B FLOPs"
+               71.4444M, this count less the 44,912 per-channel WS gains to the printed digits (what folding
+               the gains into the weights on conversion gives; timm itself is not installed here).
+               12.38 GMACs at the test resolution 256, the paper's "12.38B FLOPs"
                (6.98 GMACs at 192; timm's card gives 7.2 from a profiler not matched here op for op).
 """
 from __future__ import annotations
