@@ -11,5 +11,6 @@ from cells.registry import OPS, OpDef, check_shape, cost, create, get, out_size,
 from cells import nasnet_ops, se, mobile, residual, inception, dense, squeeze, shuffle, mobile_v3  # noqa: F401,E402
 from cells import inception_v4, inception_reduce, inception_resnet  # noqa: F401,E402
 from cells import xception, dpn  # noqa: F401,E402
+from cells import preact, nfnet  # noqa: F401,E402
 
 __all__ = ["OPS", "OpDef", "Cost", "check_shape", "cost", "create", "get", "out_size", "register"]

@@ -5,8 +5,9 @@ apart from the modules (``cells.modules``) that build the blocks.
 """
 from __future__ import annotations
 
-# Names a block's ``act`` option accepts; swish is SiLU (Ramachandran et al. 2017 / EfficientNet).
-ACTIVATION_NAMES = ("relu", "relu6", "silu", "swish", "hswish", "none")
+# Names a block's ``act`` option accepts; swish is SiLU (Ramachandran et al. 2017 / EfficientNet),
+# gelu is NFNet's (Brock et al. 2021), tanh LeNet-5's (LeCun et al. 1998).
+ACTIVATION_NAMES = ("relu", "relu6", "silu", "swish", "hswish", "gelu", "tanh", "none")
 
 
 def check_act(op: str, act: str) -> str:

@@ -53,6 +53,7 @@ def test_registry_holds_the_papers_vocabulary():
               *{f"inception_v4_{x}" for x in ("a", "b", "c", "stem_a", "stem_b", "stem_c")},
               *{f"inception_resnet_v2_{x}" for x in "abc"}}
     blocks |= {"xception_block", "xception_sep_conv", "dual_path_block"}  # Chollet 2017; Chen et al. 2017 (DPN)
+    blocks |= {"preact_block", "ws_conv", "nf_block"}  # Zagoruyko & Komodakis 2016; Brock et al. 2021
     presets = {f"mbconv_e{e}_k{k}" for e, k in ((1, 3), (3, 3), (3, 5), (6, 3), (6, 5), (6, 7))}
     assert nasnet | darts | blocks | presets == set(cells.OPS)
     assert all(cells.OPS[n].paper for n in cells.OPS)
@@ -105,7 +106,7 @@ def test_impossible_shapes_raise_value_error(name, in_chs, out_chs, stride, fiel
     ("resnext_block", dict(groups=0), "groups"),
     ("basic_block", dict(se_ratio=-0.1), "se_ratio"),
     ("se", dict(se_ratio=0), "se_ratio"),
-    ("conv_bn_act", dict(act="tanh"), "act"),
+    ("conv_bn_act", dict(act="elu"), "act"),
     ("ds_conv", dict(kernel=2), "kernel"),
 ])
 def test_bad_options_raise_value_error_naming_the_field(name, opts, field):

@@ -18,6 +18,8 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "silu": lambda: nn.SiLU(inplace=True),
     "swish": lambda: nn.SiLU(inplace=True),
     "hswish": lambda: nn.Hardswish(inplace=True),
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
     "none": nn.Identity,
 }
 assert tuple(ACTIVATIONS) == ACTIVATION_NAMES  # the pure checks and the modules name the same set
