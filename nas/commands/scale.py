@@ -62,8 +62,9 @@ def register(sub) -> None:
                    "(default 4, the papers' mobile N)")
     t.add_argument("--layers", type=int, help="DARTS's total cell count L = 3N + 2 (instead of --cells)")
     t.add_argument("--filters", type=int, help="F, the first stage's filters (default: the largest that fits)")
-    t.add_argument("--width", type=float, help="block specs: width multiplier (default: 1, or fitted to a budget)")
-    t.add_argument("--depth", type=float, default=1.0, help="block specs: depth multiplier")
+    t.add_argument("--width", type=float,
+                   help="block and macro specs: width multiplier (default: 1, or fitted to a budget)")
+    t.add_argument("--depth", type=float, default=1.0, help="block and macro specs: depth multiplier")
     t.add_argument("--max-macs", type=amount, help="MACs budget, e.g. 600M (cells default: the 600M mobile setting)")
     t.add_argument("--max-params", type=amount, help="parameter budget, e.g. 5.3M")
     t.add_argument("--resolution", type=int, default=224, help="input side in pixels")
@@ -116,6 +117,8 @@ def _imagenet(args: argparse.Namespace) -> int:
     if size["kind"] == "cell":
         print(f"cell network, ImageNet stem: N={size['N']}, F={size['F']} (NASNet \"{size['nasnet_notation']}\", "
               f"DARTS \"{size['darts_notation']}\")")
+    elif size["kind"] == "macro":
+        print(f"macro network: stages {', '.join(size['stages'])}")
     else:
         print(f"block network: stages {' '.join(size['stages'])}, head {size['head']}")
     print(f"{transfer.spec.resolution}x{transfer.spec.resolution} input, {transfer.spec.num_classes} classes")

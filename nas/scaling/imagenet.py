@@ -7,8 +7,9 @@ and F (first-stage filters). The papers name that size differently: NASNet write
 the filters of the penultimate layer (NASNet-A mobile "4 @ 1056" is N=4, F=44), DARTS writes
 "L cells @ F" with L = 3N + 2 ("14 @ 48" is N=4, F=48); ``describe`` prints both.
 
-Block specs (MnasNet, EfficientNet) are already ImageNet networks: they go back to 224 px and
-1000 classes, optionally through width/depth multipliers (``search_spaces.scaling.scale``).
+Block specs (MnasNet, EfficientNet) and macro specs (the classic networks) are sized by
+multipliers: they go to 224 px (or the given side) and 1000 classes through their space's
+width/depth scaling (``search_spaces.scaling`` rounding: filters to multiples of 8, repeats up).
 
 Without an explicit size, a cell spec gets the papers' *mobile setting*: N = 4 and the largest F
 (in steps of 4) with at most 600M multiply-adds, which reproduces NASNet-A's 4 @ 1056 and
@@ -26,6 +27,7 @@ from nas.scaling.budget import Fit, largest_fit, step_grid
 from search_spaces.blocks.spec import BlockSpec
 from search_spaces.catalog import space_for
 from search_spaces.cell.spec import CellSpec
+from search_spaces.macro.spec import MacroSpec
 from search_spaces.scaling import scale
 
 MOBILE_MACS = 600_000_000      # the ImageNet mobile setting of NASNet, AmoebaNet, DARTS
@@ -68,6 +70,10 @@ def describe(spec: Any) -> dict:
         return {"kind": "blocks", "stem": spec.stem, "head": spec.head, "resolution": spec.resolution,
                 "stages": [f"{s.repeats}x{s.out_chs}" for s in spec.stages],
                 "layers": sum(s.repeats for s in spec.stages)}
+    if isinstance(spec, MacroSpec):
+        return {"kind": "macro", "resolution": spec.resolution,
+                "stages": [f"{s.op} {s.repeats}x{s.out_chs or '-'}" for s in spec.stages],
+                "layers": sum(s.repeats for s in spec.stages)}
     return {"kind": type(spec).__name__}
 
 
@@ -90,12 +96,13 @@ def cell_imagenet(spec: CellSpec, *, cells: int, filters: int, resolution: int =
                                num_classes=num_classes, stem_multiplier=stem_multiplier)
 
 
-def block_imagenet(spec: BlockSpec, *, width: float = 1.0, depth: float = 1.0, resolution: int = 224,
-                   num_classes: int = 1000) -> BlockSpec:
+def block_imagenet(spec: BlockSpec | MacroSpec, *, width: float = 1.0, depth: float = 1.0, resolution: int = 224,
+                   num_classes: int = 1000) -> BlockSpec | MacroSpec:
     """``spec`` under width/depth multipliers, at ``resolution`` px and ``num_classes`` classes."""
     _positive_int("resolution", resolution)
     _positive_int("num_classes", num_classes)
-    scaled = scale(spec, width=width, depth=depth)
+    scaled = (scale(spec, width=width, depth=depth) if isinstance(spec, BlockSpec)
+              else space_for(spec).scale(spec, width=width, depth=depth))
     return dataclasses.replace(scaled, resolution=resolution, num_classes=num_classes)
 
 
@@ -113,13 +120,13 @@ def to_imagenet(spec: Any, *, cells: int | Sequence[int] | None = None, filters:
             raise ValueError("width/depth multipliers apply to block specs; a cell network is sized by "
                              "cells (N) and filters (F)")
         return _cells(spec, cells, filters, max_macs, max_params, resolution, num_classes, stem_multiplier)
-    if isinstance(spec, BlockSpec):
+    if isinstance(spec, (BlockSpec, MacroSpec)):
         if cells is not None or filters is not None or stem_multiplier is not None:
-            raise ValueError("cells/filters/stem_multiplier apply to cell specs; a block spec is sized by "
-                             "width and depth multipliers")
+            raise ValueError("cells/filters/stem_multiplier apply to cell specs; block and macro specs are sized "
+                             "by width and depth multipliers")
         return _blocks(spec, width, depth, max_macs, max_params, resolution, num_classes)
     raise TypeError(f"no ImageNet transfer for a {type(spec).__name__}; accepted: cell-space specs (cell:...) "
-                    "and block-space specs (blocks:...)")
+                    "block-space specs (blocks:...) and macro specs (named classic networks, macro:...)")
 
 
 def _cost(spec: Any) -> Cost:

@@ -22,9 +22,10 @@ from typing import Any, Sequence
 
 from cells.counting import Cost
 from search_spaces.base import Dimension, SearchSpace
-from search_spaces.macro.plan import GROWING, network_cost, plan
+from search_spaces.macro.plan import network_cost, plan
+from search_spaces.macro.scaling import scale_network
 from search_spaces.macro.spec import PREFIX, MacroSpec, Stage, parse_network
-from search_spaces.scaling import check_multipliers, round_filters, round_repeats
+from search_spaces.scaling import check_multipliers, round_filters
 
 KINDS = ("mbconv", "mbconv_v3", "shuffle_v2", "basic_block", "bottleneck")
 FIELDS = ("kind", "kernel", "expand", "se", "card", "width", "repeats")
@@ -236,25 +237,11 @@ class MacroSpace(SearchSpace):
 
     def scale(self, spec: MacroSpec, *, width: float = 1.0, depth: float = 1.0,
               resolution: float = 1.0) -> MacroSpec:
-        """Widths through ``round_filters`` (a dense stage's growth rate instead of its width),
-        registry stages' repeats through ``round_repeats``, the input side by ``resolution``."""
+        """Widths through ``round_filters``, registry stages' repeats through ``round_repeats``, the
+        input side by ``resolution``; the blocks' own width options follow (``macro.scaling``)."""
         self.validate(spec)
         check_multipliers(width, depth, resolution)
-        chs, base_chs, stages = 3, 3, []
-        for stage in spec.stages:
-            repeats = stage.repeats if stage.op in ("conv", "maxpool", "avgpool", "lrn", "bn") \
-                else round_repeats(stage.repeats, depth)
-            out = stage.out_chs
-            if out is not None and stage.op in GROWING:
-                growth = (out - base_chs) // stage.repeats
-                out = chs + repeats * max(1, round(growth * width))
-            elif out is not None:
-                out = round_filters(out, width)
-            stages.append(dataclasses.replace(stage, repeats=repeats, out_chs=out))
-            base_chs, chs = stage.out_chs or base_chs, out or chs
-        head = tuple(dataclasses.replace(s, out_chs=round_filters(s.out_chs, width)) for s in spec.head)
-        return dataclasses.replace(spec, stages=tuple(stages), head=head,
-                                   resolution=max(1, int(round(spec.resolution * resolution))))
+        return scale_network(spec, width, depth, resolution)
 
     def from_str(self, text: str) -> MacroSpec:
         return parse_network(text)
