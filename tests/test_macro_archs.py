@@ -109,3 +109,12 @@ def test_networks_torchvision_lacks_match_their_sources(name):
     assert sum(p.numel() for p in model.parameters()) == params
     if MORE[name].resolution == 32:
         assert model.eval()(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_shufflenet_v1_group_variants_match_the_papers_complexity():
+    """Zhang et al. 2018, Table 1: ShuffleNet 1x at g = 1, 2, 3, 4, 8 costs 143, 140, 137, 133, 137 MFLOPs
+    (whole numbers; our g4 is 134.3, 1.0% above)."""
+    from search_spaces.macro.archs_more import MORE
+    for groups, mflops in ((1, 143), (2, 140), (3, 137), (4, 133), (8, 137)):
+        macs = network_cost(MORE[f"shufflenet_v1_g{groups}"]).macs
+        assert abs(macs / 1e6 - mflops) <= 0.015 * mflops, (groups, macs)
