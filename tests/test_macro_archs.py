@@ -8,13 +8,13 @@ from __future__ import annotations
 import pytest
 import torch
 import torchvision.models as tvm
-from torch.utils.flop_counter import FlopCounterMode
 
 from search_spaces.blocks.build import load_ordered_state_dict
 from search_spaces.macro import MacroSpace
 from search_spaces.macro.archs import TORCHVISION
 from search_spaces.macro.build import build
 from search_spaces.macro.plan import network_cost
+from macro_helpers import meta_counts, n_params, randomise_bn
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -31,10 +31,6 @@ def torchvision_model(name: str, **kwargs) -> torch.nn.Module:
     return getattr(tvm, name)(**kwargs)
 
 
-def n_params(m: torch.nn.Module) -> int:
-    return sum(p.numel() for p in m.parameters())
-
-
 @pytest.mark.parametrize("name", sorted(TORCHVISION))
 def test_parameter_count_equals_torchvision(name):
     with torch.device("meta"):
@@ -48,11 +44,7 @@ def test_parameter_count_equals_torchvision(name):
 @pytest.mark.parametrize("name", sorted(TORCHVISION))
 def test_analytic_macs_equal_flop_counter(name):
     spec = MacroSpace(name).retarget(TORCHVISION[name], resolution=96 if "squeezenet" not in name else 99)
-    with torch.device("meta"):
-        model = build(spec).eval()
-        with FlopCounterMode(display=False) as counter:
-            model(torch.empty(1, 3, spec.resolution, spec.resolution))
-    assert network_cost(spec).macs == counter.get_total_flops() // 2
+    assert network_cost(spec).macs == meta_counts(spec)[1]
 
 
 def test_analytic_macs_at_224_match_torchvisions_published_flops():
@@ -61,21 +53,12 @@ def test_analytic_macs_at_224_match_torchvisions_published_flops():
         assert round(network_cost(TORCHVISION[name]).macs / 1e9, 2) == gmacs, name
 
 
-def _randomise_bn(model: torch.nn.Module) -> None:
-    """Non-trivial running statistics, so eval-mode BN is part of the comparison."""
-    g = torch.Generator().manual_seed(1)
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-
-
 @pytest.mark.parametrize("name", ["resnet50", "densenet121", "mobilenet_v2", "mobilenet_v3_large",
                                   "shufflenet_v2_x1_0", "squeezenet1_1", "resnext50_32x4d"])
 def test_logits_equal_torchvision_after_loading_its_weights(name):
     torch.manual_seed(0)
     theirs = torchvision_model(name).eval()
-    _randomise_bn(theirs)
+    randomise_bn(theirs)
     ours = build(TORCHVISION[name]).eval()
     mapping = load_ordered_state_dict(ours, theirs.state_dict())
     assert len(mapping) == len(theirs.state_dict())
