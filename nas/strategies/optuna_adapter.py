@@ -4,8 +4,8 @@ NSGA-II (Deb et al. 2002) for Pareto searches such as accuracy vs latency or MAC
 Each of the space's dimensions becomes one categorical Optuna parameter named after it (its
 choices as values when they are plain strings or numbers, else their indices). Trials live in an
 Optuna storage; with an RDB URL (``sqlite:///path/study.db``) the study survives a restart:
-``state_dict`` records the URL, study name, pending trial numbers and our generator, and
-``load_state_dict`` reattaches to the study.
+``state_dict`` records the URL, study name, our count of asks, the pending candidates with their
+trial numbers and our generator, and ``load_state_dict`` reattaches to the study.
 
 Reproducibility: Optuna samplers keep a private random state that a restart would lose, so before
 every ``study.ask`` a fresh sampler is made, seeded from our own generator. TPE and NSGA-II keep
@@ -13,7 +13,12 @@ everything else in the storage (NSGA-II's generations and parents are trial/stud
 attributes), so the same seed and history give the same asks, before or after a resume. The
 price: a fresh sampler re-derives the search space from the stored trials at every ask (O(trials),
 about 20 ms at 200 NSGA-II trials), negligible next to training a candidate.
-Candidate ids are the Optuna trial numbers. Failures are told as ``TrialState.FAIL``.
+Candidate ids are our own count of asks (the checkpoint keeps it and each pending candidate's
+trial number; each trial carries its id as user attribute ``candidate_id``). They equal the Optuna
+trial numbers until a crash leaves an orphan trial (below); from there the trial numbers run one
+ahead per orphan, the candidate ids (which seed each candidate's training) do not. Failures are
+told as ``TrialState.FAIL``. Only Optuna's public API is used (tests/test_strategies_optuna_resume.py
+walks this module's syntax tree to keep it so).
 
 Crash windows. Optuna's storage is written by ``study.ask``/``study.tell`` before the caller can
 checkpoint ``state_dict`` (the search driver commits it with its own trial record), so a process
@@ -24,11 +29,23 @@ killed in between leaves a checkpoint one step behind the study. ``load_state_di
   that second tell leaves the study as it is (a finished Optuna trial cannot change) and warns if
   its outcome differs from the recorded one. The tell does not draw from our generator, so the
   following asks are exactly those of an uninterrupted run.
-* killed after an ask: the study has a RUNNING trial the checkpoint never saw. The next ask adopts
-  it instead of creating a new trial: it draws the same sampler seed the lost ask drew and returns
-  the trial's stored parameters (any not yet suggested are sampled now), so no trial is orphaned
-  and, when the lost ask had suggested everything, ids and asks match an uninterrupted run.
-This assumes the adapter is the only process asking in its study (the study name is per run).
+* killed after an ask: the study has a RUNNING trial the checkpoint never saw (an orphan). Its
+  stored parameters are queued with ``study.enqueue_trial`` (user attribute ``replaces_trial``:
+  the orphan's number), the orphan is told ``FAIL`` and its number added to the study's user
+  attribute ``orphaned_trials``. The next ask draws the same sampler seed the lost ask drew and
+  takes the queued trial (then runs the sampler's relative sampling on it, which Optuna skips for
+  a trial whose parameters are all fixed but where NSGA-II assigns the trial its generation), so
+  it returns the lost ask's decisions under the same candidate id, and the later asks are those of
+  an uninterrupted run: TPE, NSGA-II and random sampling read only COMPLETE (and PRUNED) trials,
+  and NSGA-II counts generations over COMPLETE trials only. Queuing, rather than asking afresh,
+  matters for NSGA-II: when the lost ask opened a generation it cached the parents, and a fresh
+  ask would read them back in trial order instead of the elite order the uninterrupted run sampled
+  from (``study.ask(fixed_distributions=...)`` is no help here: it suggests the given parameters,
+  sampling them anew). The study keeps the orphan as a FAIL trial, so from it on the trial numbers
+  are one ahead of the candidate ids. A kill inside ``ask`` itself, before every dimension was
+  suggested, queues only what was stored; the rest is sampled anew.
+Reconciling is idempotent (a kill during ``load_state_dict`` is reconciled by the next one). This
+assumes the adapter is the only process asking in its study (the study name is per run).
 """
 from __future__ import annotations
 
@@ -44,6 +61,7 @@ from nas.strategies.common import check_n, check_outcome, new_rng, seal, unseal
 SAMPLERS = {"tpe": optuna.samplers.TPESampler, "nsga2": optuna.samplers.NSGAIISampler,
             "random": optuna.samplers.RandomSampler}
 DIRECTIONS = ("maximize", "minimize")
+ID_ATTR, REPLACES_ATTR, ORPHANS_ATTR = "candidate_id", "replaces_trial", "orphaned_trials"
 
 
 def _objectives(objectives: Sequence) -> list[list[str]]:
@@ -65,14 +83,28 @@ def _choices(dim) -> list:
     return list(range(len(dim.choices)))
 
 
-def _adopt(study: optuna.Study, trial_id: int) -> optuna.Trial:
-    """What ``study.ask`` does, on a RUNNING trial that is already stored: drop the study's cached
-    trial list (as ``ask`` does, so the sampler sees the same history), then build the Trial, which
-    runs the sampler's ``before_trial``; suggested parameters are read back, the rest sampled."""
-    cache = getattr(study, "_thread_local", None)
-    if cache is not None and hasattr(cache, "cached_all_trials"):
-        cache.cached_all_trials = None
-    return optuna.Trial(study, trial_id)
+def _requeue_orphans(study: optuna.Study, trials: list, pending_trials: set[int]) -> None:
+    """Queue each orphan's parameters for the next ask, then fail it (see the module docstring).
+    Each step is idempotent, so a kill in here is mended by the next load."""
+    orphans = [t for t in trials if t.state == TrialState.RUNNING and t.number not in pending_trials]
+    if not orphans:
+        return
+    listed = study.user_attrs.get(ORPHANS_ATTR, [])
+    study.set_user_attr(ORPHANS_ATTR, sorted(set(listed) | {t.number for t in orphans}))
+    queued = {t.user_attrs.get(REPLACES_ATTR) for t in trials if t.state == TrialState.WAITING}
+    for orphan in orphans:
+        if orphan.number not in queued:
+            study.enqueue_trial(dict(orphan.params), user_attrs={REPLACES_ATTR: orphan.number})
+        study.tell(orphan.number, state=TrialState.FAIL)
+
+
+def _sample_relative(study: optuna.Study, number: int) -> None:
+    """Run the sampler's relative sampling on a queued trial and drop its result (the queued values
+    win). Optuna skips it for a trial whose parameters are all fixed, but NSGA-II assigns a trial
+    its generation there; without it the trial would count in no generation and later asks differ."""
+    frozen = next(t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                  if t.number == number)
+    study.sampler.sample_relative(study, frozen, study.sampler.infer_relative_search_space(study, frozen))
 
 
 class OptunaStrategy(Strategy):
@@ -95,9 +127,9 @@ class OptunaStrategy(Strategy):
         self.sampler_options = dict(sampler_options or {})
         self.rng = new_rng(seed)
         self.dims = [(d.name, _choices(d)) for d in space.dimensions()]
-        self.pending: set[int] = set()
-        self._finished: dict[int, optuna.trial.FrozenTrial] = {}  # pending here, told in the study
-        self._orphans: list[int] = []  # trial ids asked in the study after the loaded checkpoint
+        self.next_id = 0
+        self.pending: dict[int, int] = {}  # candidate id -> Optuna trial number
+        self._finished: dict[int, optuna.trial.FrozenTrial] = {}  # by trial number: pending here, told there
         self._study: optuna.Study | None = None  # created or attached lazily (see load_state_dict)
 
     def _make_sampler(self) -> optuna.samplers.BaseSampler:
@@ -120,11 +152,15 @@ class OptunaStrategy(Strategy):
         for _ in range(check_n(n)):
             study = self.study
             study.sampler = self._make_sampler()
-            trial = _adopt(study, self._orphans.pop(0)) if self._orphans else study.ask()
+            trial = study.ask()  # takes a trial queued for an orphan first
+            if REPLACES_ATTR in trial.user_attrs:
+                _sample_relative(study, trial.number)
             decisions = tuple(choices.index(trial.suggest_categorical(name, choices))
                               for name, choices in self.dims)
-            self.pending.add(trial.number)
-            out.append(Candidate(trial.number, self.space.freeze(decisions), decisions))
+            trial.set_user_attr(ID_ATTR, self.next_id)
+            self.pending[self.next_id] = trial.number
+            out.append(Candidate(self.next_id, self.space.freeze(decisions), decisions))
+            self.next_id += 1
         return out
 
     def _values(self, result: Result) -> list[float]:
@@ -144,13 +180,14 @@ class OptunaStrategy(Strategy):
         if not isinstance(candidate, Candidate) or candidate.id not in self.pending:
             raise ValueError(f"tell: candidate {getattr(candidate, 'id', candidate)!r} is not pending")
         values = None if isinstance(outcome, Failure) else self._values(outcome)
-        if candidate.id in self._finished:
-            self._check_retold(self._finished.pop(candidate.id), values)
+        number = self.pending[candidate.id]
+        if number in self._finished:
+            self._check_retold(self._finished.pop(number), values)
         elif values is None:
-            self.study.tell(candidate.id, state=TrialState.FAIL)
+            self.study.tell(number, state=TrialState.FAIL)
         else:
-            self.study.tell(candidate.id, values[0] if len(values) == 1 else values)
-        self.pending.discard(candidate.id)
+            self.study.tell(number, values[0] if len(values) == 1 else values)
+        del self.pending[candidate.id]
 
     @staticmethod
     def _check_retold(trial: optuna.trial.FrozenTrial, values: list[float] | None) -> None:
@@ -173,7 +210,9 @@ class OptunaStrategy(Strategy):
             raise ValueError("state_dict needs an RDB storage (e.g. storage='sqlite:///study.db'); "
                              "an in-memory Optuna study cannot be resumed")
         self.study  # noqa: B018  (create the study now so a checkpoint taken before any ask resumes)
-        return seal(self, storage=self.storage, study_name=self.study_name, pending=sorted(self.pending))
+        ids = sorted(self.pending)
+        return seal(self, storage=self.storage, study_name=self.study_name, next_id=self.next_id,
+                    pending=ids, trial_numbers=[self.pending[i] for i in ids])
 
     def load_state_dict(self, state: dict) -> None:
         state = unseal(self, state)
@@ -181,19 +220,24 @@ class OptunaStrategy(Strategy):
             study = optuna.load_study(study_name=state["study_name"], storage=state["storage"])
         except KeyError:
             raise ValueError(f"study {state['study_name']!r} not found in {state['storage']}") from None
-        pending = set(int(n) for n in state["pending"])
+        ids = [int(i) for i in state["pending"]]
+        # Checkpoints from before candidate ids had their own count: ids were trial numbers.
+        numbers = [int(n) for n in state.get("trial_numbers", ids)]
+        if len(numbers) != len(ids):
+            raise ValueError(f"state_dict lists {len(ids)} pending candidates but {len(numbers)} trial numbers")
         trials = study.get_trials(deepcopy=False)
-        running = {t.number: t for t in trials if t.state == TrialState.RUNNING}
-        finished = {t.number: t for t in trials if t.number in pending
+        running = {t.number for t in trials if t.state == TrialState.RUNNING}
+        finished = {t.number: t for t in trials if t.number in numbers
                     and t.state in (TrialState.COMPLETE, TrialState.FAIL)}
-        missing = pending - set(running) - set(finished)
+        missing = set(numbers) - running - set(finished)
         if missing:
             raise ValueError(f"pending trials {sorted(missing)} are neither running nor finished in "
                              f"study {state['study_name']!r}")
         self.storage, self.study_name, self._study = state["storage"], state["study_name"], study
-        self.pending, self._finished = pending, finished
-        # Running trials the checkpoint never saw: asks whose checkpoint was lost, oldest first.
-        self._orphans = [t._trial_id for n, t in sorted(running.items()) if n not in pending]
+        self.pending, self._finished = dict(zip(ids, numbers)), finished
+        old_count = sum(t.state != TrialState.RUNNING or t.number in numbers for t in trials)
+        self.next_id = int(state.get("next_id", old_count))
+        _requeue_orphans(study, trials, set(numbers))
 
 
 def tpe(space, seed: int = 0, **options: Any) -> OptunaStrategy:
