@@ -1,6 +1,7 @@
 """``nas dashboard`` in a real headless Chromium (Debian's chromium + chromium-driver, installed by
-tools/system-deps.sh): on a finished NAS-Bench-201 run and on a run whose driver is still writing,
-the page loads, the trials table has one row per distinct architecture, a click draws the trial's
+tools/system-deps.sh): on a finished quick-start run (the README's command, trained on real
+CIFAR-10 JPEGs, made small), on a finished NAS-Bench-201 run and on a run whose driver is still
+writing, the page loads, the trials table has one row per distinct architecture, a click draws the trial's
 cell and plots its curve, and new trials appear without a reload. Screenshots go to a temporary
 folder (its path is printed; ``-s`` shows it)."""
 from __future__ import annotations
@@ -96,6 +97,43 @@ def click_row_and_check(driver, shots: Path, name: str) -> None:
         "p.data.some(t => t.y.length > 0)"), what="the trial's curve")
     driver.execute_script("document.getElementById('detail').scrollIntoView()")
     driver.save_screenshot(str(shots / f"{name}-detail.png"))
+
+
+def test_finished_quickstart_run(browser, dashboard, tmp_path, shared_data):
+    """The README's main command (experiments/quickstart.yaml on the shared CIFAR-10 JPEGs, on Ray)
+    at 4 trials of 1 epoch on 100 images; a click on a trial draws its cell and plots the
+    validation accuracy its epoch recorded in the store."""
+    run_dir = tmp_path / "quickstart"
+    done = subprocess.run(nas("search", str(ROOT / "experiments/quickstart.yaml"), "--run-dir", str(run_dir),
+                              "--quiet", f"data.dataset={shared_data / 'cifar10-jpeg.tar.gz'}",
+                              f"data.cache_dir={tmp_path / 'cache'}", "data.per_class=10", "budget.trials=4",
+                              "evaluation.train.epochs=1"),
+                          cwd=ROOT, env=env(), capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "finished 4 trials (0 failed)" in done.stdout
+    trials = runs.trials_frame(run_dir, distinct=True)
+    epochs = runs.epochs_frame(run_dir)
+    assert len(epochs) == 4 and set(epochs["epoch"]) == {1}  # one real epoch per trial, recorded
+    browser.get(dashboard(run_dir))
+    wait(lambda: rows(browser) == len(trials), what=f"{len(trials)} table rows")
+    assert "finished" in text(browser, "status")
+    assert text(browser, "finished") == "4 / 4"
+    assert f"{len(trials)} architectures" in text(browser, "trial-count")
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    browser.save_screenshot(str(shots / "quickstart-overview.png"))
+    click_row_and_check(browser, shots, "quickstart")
+    clicked = int(browser.execute_script("return document.querySelector('#trials-table tbody tr').dataset.id"))
+    spec = trials.loc[trials["candidate_id"] == clicked, "spec"].item()
+    assert text(browser, "detail-title").endswith(f": {spec}")
+    drawn = browser.execute_script("return document.querySelector('#drawing svg').textContent")
+    assert spec.startswith("cell:") and "normal cell" in drawn and "reduce cell" in drawn, drawn
+    curve = browser.execute_script("return document.getElementById('plot-curve').data"
+                                   ".filter(t => t.name === 'val_acc').map(t => [t.x, t.y])")
+    recorded = epochs[epochs["candidate_id"] == clicked]
+    assert curve == [[[1], [pytest.approx(recorded["val_acc"].item())]]]
+    assert (shots / "quickstart-detail.png").stat().st_size > 10_000
+    print(f"screenshots in {shots}")
 
 
 def test_finished_run(browser, dashboard, tmp_path, shared_data):

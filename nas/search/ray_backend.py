@@ -1,8 +1,9 @@
 """The Ray Tune backend: start (or join) Ray, run the trainable under our searcher.
 
-With no address Ray starts on this machine, listening on loopback only, without a dashboard
-and without forwarding worker logs; with an address it joins that cluster and leaves it running
-afterwards. The trial job (space, evaluator, dataset) goes into the object store once through ``tune.with_parameters``.
+With no address Ray starts on this machine (``ray_local``: loopback only, private files, nothing
+left running), without a dashboard and without forwarding worker logs; with an address it joins
+that cluster and leaves it running afterwards. The trial job (space, evaluator, dataset) goes into
+the object store once through ``tune.with_parameters``.
 """
 from __future__ import annotations
 
@@ -15,75 +16,56 @@ from pathlib import Path
 from nas.config import ExperimentConfig
 from nas.search.driver import Driver
 from nas.search.plan import Plan
+from nas.search.ray_local import local_cluster
 from nas.search.searcher import METRIC, StrategySearcher, TrialWatcher
 from nas.search.trainable import EPOCH_KEY, run_trial
 from ray.tune import Callback
 
 
-def connect(config: ExperimentConfig) -> bool:
-    """Start or join Ray unless this process already has; True when we must shut it down."""
+def connect(config: ExperimentConfig, stack: contextlib.ExitStack, notices: Path) -> None:
+    """Start or join Ray unless this process already has; what we started or joined is left
+    (``ray.shutdown``) when ``stack`` closes. A cluster at ``execution.address`` keeps running."""
     import ray
     if ray.is_initialized():
-        return False
+        return
     ex = config.execution
-    if ex.address:
-        try:
-            ray.init(address=ex.address, log_to_driver=False, logging_level=logging.WARNING)
-        except ConnectionError as err:
-            raise ValueError(
-                f"config key 'execution.address': cannot join the Ray cluster at {ex.address!r} "
-                f"({err}). Ray clusters use token authentication by default: set "
-                "RAY_AUTH_MODE=token and make the cluster's token available (~/.ray/auth_token or "
-                "RAY_AUTH_TOKEN)") from None
-    else:
-        with _loopback_node():
-            ray.init(num_cpus=ex.num_cpus, num_gpus=ex.num_gpus, include_dashboard=False,
-                     log_to_driver=False, logging_level=logging.WARNING)
-    return True
-
-
-_NO_CLUSTER = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
-@contextlib.contextmanager
-def _loopback_node():
-    """A cluster of this machine alone listens on loopback only.
-
-    Ray binds its servers (GCS, raylet, workers, agents) to the node address, and turns an explicit
-    ``_node_ip_address="127.0.0.1"`` back into the machine's reachable address; only its no-cluster
-    mode (the Windows/macOS default, ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``) makes that address
-    loopback. Set for the daemons ray.init starts (they inherit the environment) and for this
-    process's already imported constant, then restored: nothing else here changes."""
-    from ray._private import ray_constants
-    saved_env, saved_flag = os.environ.get(_NO_CLUSTER), ray_constants.ENABLE_RAY_CLUSTER
-    os.environ[_NO_CLUSTER] = "0"
-    ray_constants.ENABLE_RAY_CLUSTER = False
+    if not ex.address:
+        stack.enter_context(local_cluster(ex.num_cpus, ex.num_gpus, notices))
+        return
     try:
-        yield
-    finally:
-        ray_constants.ENABLE_RAY_CLUSTER = saved_flag
-        if saved_env is None:
-            os.environ.pop(_NO_CLUSTER, None)
-        else:
-            os.environ[_NO_CLUSTER] = saved_env
+        ray.init(address=ex.address, log_to_driver=False, logging_level=logging.WARNING)
+    except ConnectionError as err:
+        raise ValueError(
+            f"config key 'execution.address': cannot join the Ray cluster at {ex.address!r} "
+            f"({err}). Ray clusters use token authentication by default: set "
+            "RAY_AUTH_MODE=token and make the cluster's token available (~/.ray/auth_token or "
+            "RAY_AUTH_TOKEN)") from None
+    stack.callback(ray.shutdown)
+
+
+# Ray's start-up notices (e.g. the token-authentication warning) and ours about the local cluster
+# (where its logs are, a token made private).
+_NOTICES = ("ray._private.authentication", "nas.search.ray_local")
 
 
 @contextlib.contextmanager
 def _notices_to(log: Path):
-    """Ray's start-up notices (e.g. the token-authentication warning) go to ``log``, not into the
-    middle of the progress line."""
+    """Start-up notices go to ``log``, not into the middle of the progress line."""
     log.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger("ray._private.authentication")
-    saved = logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
+    loggers = [logging.getLogger(name) for name in _NOTICES]
+    saved = [(lg.propagate, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+        lg.setLevel(min(lg.getEffectiveLevel(), logging.INFO))
     try:
         yield
     finally:
-        logger.removeHandler(handler)
-        logger.propagate = saved
+        for lg, (propagate, level) in zip(loggers, saved):
+            lg.removeHandler(handler)
+            lg.propagate, lg.level = propagate, level
         handler.close()
 
 
@@ -154,16 +136,13 @@ def _quiet_tune():
 def run_ray(driver: Driver, plan: Plan, config: ExperimentConfig, run_dir: Path, session: int) -> None:
     if driver.remaining() == 0:
         return
-    with _notices_to(run_dir / "ray" / "notices.log"):
-        owned = connect(config)
-    try:
+    notices = run_dir / "ray" / "notices.log"
+    with contextlib.ExitStack() as stack:
+        with _notices_to(notices):
+            connect(config, stack, notices)
         config = check_resources(config)
         with _quiet_tune():
             _fit(driver, plan, config, run_dir, session)
-    finally:
-        if owned:
-            import ray
-            ray.shutdown()
 
 
 def _trial_name(trial) -> str:
