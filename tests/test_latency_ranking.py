@@ -29,11 +29,11 @@ def latency_csv(tmp_path_factory):
     return path
 
 
-def _run(tmp_path, latency_csv, strategy: list[str], trials: int = 40):
+def _run(tmp_path, latency_csv, strategy: list[str], trials: int = 40, budget: tuple[str, ...] = ()):
     config = load_config(None, [
         "name=constrained", "seed=3", "space.name=nasbench201", "evaluation.kind=tabular",
         "execution.backend=local", f"budget.trials={trials}", f"evaluation.latency.table={latency_csv}",
-        f"evaluation.latency.target={TARGET_MS}", "evaluation.latency.finalists=2", *strategy])
+        f"evaluation.latency.target={TARGET_MS}", "evaluation.latency.finalists=2", *budget, *strategy])
     summary = search(config, tmp_path / "run")
     return summary.run_dir, json.loads((summary.run_dir / "best.json").read_text())
 
@@ -101,3 +101,12 @@ def test_objectives_from_config_and_their_order():
         "evaluation": {"latency": {"target": 9.5}}})
     assert [r.seq for r in pareto.rank(recs)] == [1, 3, 0, 2]   # one front: feasible first, then reward
     assert objective_from_config({}) == Objective() and [r.seq for r in Objective().rank(recs)] == [0, 2, 1, 3]
+
+
+def test_finalists_are_measured_when_the_search_ends_on_its_strategy_or_time(tmp_path, latency_csv):
+    """Not only a spent trial budget ends a search: one that ends on its time budget (3 s, long
+    before 10,000 trials) must still measure its finalists."""
+    run_dir, best = _run(tmp_path, latency_csv, ["strategy.name=random"], trials=10_000,
+                         budget=("budget.time_s=3",))
+    finalists = [e["finalist"] for e in best if "finalist" in e]
+    assert len(finalists) == 2 and all(f["measured_ms"] > 0 for f in finalists)

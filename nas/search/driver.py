@@ -150,6 +150,13 @@ class Driver:
              **({"finalist": finalists[r.candidate_id]} if r.candidate_id in finalists else {})}
             for i, r in enumerate(self.best())])
 
+    def finish(self) -> None:
+        """The search loop has ended however its budget ran out (trials, time, CPU-seconds, or a
+        strategy with nothing left to ask): measure the finalists once and write best.json."""
+        if not self.running:
+            self._measure_finalists()
+        self._write_best()
+
     def _measure_finalists(self) -> None:
         """Measure the best predicted-latency architectures on the target (once per run)."""
         from nas.latency.finalists import measure_finalists

@@ -226,6 +226,7 @@ def _run(config: ExperimentConfig, execution: ExperimentConfig, plan: Plan, run_
         except KeyboardInterrupt:
             progress.close()
             raise Interrupted(run_dir, store.counts(), config.budget.trials) from None
+        driver.finish()
         counts = store.counts()
         best = driver.best(1)
         progress.close(f"run directory: {run_dir}")
