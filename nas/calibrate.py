@@ -7,7 +7,9 @@ experiment's ``evaluation.train`` and of its ``data`` subset, each with several 
 rank-correlates every pair of columns (Spearman, Kendall) and measures the seed-to-seed noise of
 each fidelity. In the NAS-Bench-201 space the shared 12-epoch table (``cifar10_valid``,
 ``cifar10_test``) adds two columns. Fidelities are named as in the fast CIFAR-10 recipes we
-calibrated against (airbench: Keller Jordan 2024): epochs, images per class, batch size, lr.
+calibrated against (airbench: Keller Jordan 2024): epochs, images per class, batch size, lr;
+and ``width``, a reduced-width proxy (EcoNAS, Zhou et al. 2020): each candidate trained with its
+channels scaled by its space's rule (``SearchSpace.scale``; the fixed NB201 network has none).
 
     plan = plan_calibration(load_config("experiments/nasbench201_ladder.yaml"), n=24,
                             fidelities=[parse_fidelity("epochs=1,per_class=25")])
@@ -36,15 +38,18 @@ from nas.train.config import TrainConfig
 DATA_KEYS = ("per_class", "val_fraction", "split_seed", "resolution")
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 TABLE_COLUMNS = ("cifar10_valid", "cifar10_test")
+WIDTH_KEY = ("width",)  # the candidate's channels, by its space's scaling rule (nas.evaluate.narrow)
 
 
 @dataclass(frozen=True)
 class Fidelity:
-    """One training fidelity: ``train`` overrides ``evaluation.train``, ``data`` the data subset."""
+    """One training fidelity: ``train`` overrides ``evaluation.train``, ``data`` the data subset,
+    ``width`` trains each candidate narrowed by its space's scaling rule (EcoNAS, Zhou et al. 2020)."""
 
     name: str
     train: Mapping[str, Any] = field(default_factory=dict)
     data: Mapping[str, Any] = field(default_factory=dict)
+    width: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,22 +66,28 @@ class CalibrationPlan:
 
 
 def parse_fidelity(text: str) -> Fidelity:
-    """``'epochs=1,per_class=50'`` -> Fidelity; keys are TrainConfig fields or data subset keys."""
-    train, data, named = {}, {}, []
+    """``'epochs=1,per_class=50,width=0.5'`` -> Fidelity; keys are TrainConfig fields, data subset
+    keys and ``width``."""
+    from nas.evaluate import check_width
+    train, data, named, width = {}, {}, [], None
     for item in (part.strip() for part in text.split(",")):
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise ValueError(f"--fidelity: bad value {text!r}; accepted: KEY=VALUE pairs separated by commas, "
                              "e.g. epochs=1,per_class=50")
-        if key not in TRAIN_KEYS and key not in DATA_KEYS:
+        if key not in TRAIN_KEYS + DATA_KEYS + WIDTH_KEY:
             raise ValueError(f"--fidelity: bad key {key!r} in {text!r}; accepted keys: "
-                             f"{', '.join(TRAIN_KEYS + DATA_KEYS)}")
-        (data if key in DATA_KEYS else train)[key] = parse_yaml(value, f"--fidelity {text!r}")
+                             f"{', '.join(TRAIN_KEYS + DATA_KEYS + WIDTH_KEY)}")
+        parsed = parse_yaml(value, f"--fidelity {text!r}")
+        if key in WIDTH_KEY:
+            width = check_width(f"--fidelity {text!r}: key 'width'", parsed)
+        else:
+            (data if key in DATA_KEYS else train)[key] = parsed
         named.append(f"{key}={value.strip()}")
-    if not train and not data:
+    if not train and not data and width is None:
         raise ValueError(f"--fidelity: bad value {text!r}; accepted: KEY=VALUE pairs, e.g. epochs=1,per_class=50")
-    return Fidelity(",".join(named), train, data)
+    return Fidelity(",".join(named), train, data, width)
 
 
 def parse_proxies(text: str) -> tuple[str, ...]:
@@ -94,8 +105,9 @@ def ladder_fidelities(config: ExperimentConfig) -> tuple[Fidelity, ...]:
     if config.evaluation.kind != "ladder":
         return ()
     rungs = [r for r in config.evaluation.ladder if r.kind == "proxy"]
-    return tuple(Fidelity(",".join(f"{k}={v}" for k, v in r.train.items()) or "experiment", dict(r.train))
-                 for r in rungs)
+    return tuple(Fidelity(",".join([f"{k}={v}" for k, v in r.train.items()]
+                                   + ([] if r.width is None else [f"width={r.width:g}"])) or "experiment",
+                          dict(r.train), width=r.width) for r in rungs)
 
 
 def find_data_file(path_text: str) -> str:
@@ -125,6 +137,7 @@ def sample_specs(space: Any, n: int, seed: int) -> tuple:
 def plan_calibration(config: ExperimentConfig, *, n: int = 24, proxies: Sequence[str] | None = None,
                      fidelities: Sequence[Fidelity] | None = None, seeds: int = 2) -> CalibrationPlan:
     """Check every input and sample the candidates; no network is built and no image is read."""
+    from nas.evaluate import check_width
     from nas.proxies import names
     from nas.search.plan import make_space
 
@@ -145,6 +158,9 @@ def plan_calibration(config: ExperimentConfig, *, n: int = 24, proxies: Sequence
             raise ValueError(f"--fidelity: bad value {fid.name!r} ({err}); accepted: values "
                              "TrainConfig / DataConfig accept") from None
     space = make_space(config)
+    for fid in fidelities:
+        if fid.width is not None:
+            check_width(f"--fidelity {fid.name!r}: key 'width'", fid.width, space)
     table = None
     if getattr(space, "name", None) == "nasbench201":
         from nas.search.evaluators import _find
@@ -202,7 +218,7 @@ def _train_fidelities(plan: CalibrationPlan, progress: Callable[[str], None]) ->
             for i, spec in enumerate(plan.specs):
                 before = time.process_time()
                 config = dataclasses.replace(train, seed=train.seed + s)
-                outcome = evaluate(spec, config, data, space=plan.space)
+                outcome = evaluate(spec, config, data, space=plan.space, width=fid.width)
                 accs.append(float(getattr(outcome, "reward", math.nan)))
                 cpu.append(time.process_time() - before)
                 progress(_eta(f"{label} seed {s}", s * len(plan.specs) + i + 1, plan.seeds * len(plan.specs), start))
@@ -210,7 +226,8 @@ def _train_fidelities(plan: CalibrationPlan, progress: Callable[[str], None]) ->
         mean = np.nanmean(np.asarray(per_seed, dtype=float), axis=0) if plan.seeds > 1 else np.asarray(per_seed[0])
         columns[label] = {"kind": "train", "values": [float(v) for v in mean], "cpu_s": cpu,
                           "fallbacks": int(np.isnan(np.asarray(per_seed, dtype=float)).any(axis=0).sum()),
-                          "train": dict(fid.train), "data": dict(fid.data), "images": len(data.train),
+                          "train": dict(fid.train), "data": dict(fid.data), "width": fid.width,
+                          "images": len(data.train),
                           "val_images": len(data.val)}
         runs[label] = per_seed
     return columns, runs

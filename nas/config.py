@@ -89,7 +89,9 @@ class RungConfig:
     ``evaluation.zero_cost``), ``proxy`` (a short training: ``evaluation.train`` with ``train``'s
     keys overriding it) or ``tabular``. ``keep``: the fraction of this rung's candidates, best
     first, promoted to the next rung. A rung stops at ``trials`` candidates or at its ``share`` of
-    ``budget.cpu_s`` (the last rung takes what remains), whichever comes first."""
+    ``budget.cpu_s`` (the last rung takes what remains), whichever comes first. ``width``: a
+    reduced-width proxy (EcoNAS, Zhou et al. 2020): the rung scores each candidate narrowed by its
+    space's scaling rule; the store keeps the candidate's own spec, the metrics the width."""
 
     kind: Literal["zero_cost", "proxy", "tabular"] = "zero_cost"
     keep: float = field(default=0.1, metadata=_check(lambda v: 0 < v <= 1, "a fraction in (0, 1]"))
@@ -97,6 +99,8 @@ class RungConfig:
     share: Optional[float] = field(default=None, metadata=_check(lambda v: v is None or 0 < v < 1,
                                                                  "a fraction of budget.cpu_s in (0, 1)"))
     train: Mapping[str, Any] = _options()
+    width: Optional[float] = field(default=None, metadata=_check(lambda v: v is None or v > 0,
+                                                                 "a width multiplier > 0"))
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,8 @@ def check_ladder(config: ExperimentConfig) -> None:
                              "budget.cpu_s, else it would never end and promote")
         if rung.share is not None and budget.cpu_s is None:
             raise ValueError(f"config key '{key}.share': bad value {rung.share!r}; a share needs budget.cpu_s")
+        if rung.width is not None:
+            check_rung_width(config, key, rung)
         unknown = sorted(set(rung.train) - {f.name for f in fields(TrainConfig)})
         if unknown:
             raise ValueError(f"unknown config key '{key}.train.{unknown[0]}'; accepted: "
@@ -230,6 +236,16 @@ def check_ladder(config: ExperimentConfig) -> None:
                              f"keep >= {1 / n:.3g} or more trials")
         if n is not None:
             n = int(n * rung.keep)
+
+
+def check_rung_width(config: ExperimentConfig, key: str, rung: RungConfig) -> None:
+    """A rung's width needs a rung that builds networks and a space with a scaling rule (a custom
+    space is checked when the search is planned)."""
+    from nas.evaluate import check_width
+    if rung.kind == "tabular":
+        raise ValueError(f"config key '{key}.width': bad value {rung.width!r}; a tabular rung looks "
+                         "accuracies up and trains nothing; accepted: width on zero_cost and proxy rungs")
+    check_width(f"config key '{key}.width'", rung.width, config.space.name)
 
 
 def from_dict(data: Any) -> ExperimentConfig:

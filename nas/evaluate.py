@@ -8,6 +8,7 @@ per-epoch ``report`` hook is where a Ray trainable passes ``tune.report`` so ASH
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -94,6 +95,35 @@ def prepare(spec: Any, data: ProxyData, space: Any = None) -> tuple[Any, Any]:
     return space, spec
 
 
+def width_spaces() -> tuple[str, ...]:
+    """The catalog's spaces with a scaling rule: the ones a reduced-width proxy can narrow."""
+    from search_spaces import catalog
+    return tuple(name for name in catalog.SPACES if catalog.package(name).Space.scales())
+
+
+def check_width(key: str, width: Any, space: Any = None) -> float:
+    """``width`` as a multiplier > 0, or a ValueError naming ``key``; also when ``space`` (a space,
+    or a catalog name; a custom name is left to plan time) has no scaling rule to narrow with."""
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not math.isfinite(width) or width <= 0:
+        raise ValueError(f"{key}: bad value {width!r}; accepted: a width multiplier > 0 (channels scaled "
+                         "by the space's own rule; 1 trains the candidate as it is)")
+    if isinstance(space, str):
+        from search_spaces import catalog
+        space = catalog.package(space).Space if space in catalog.SPACES else None
+    scales = getattr(space, "scales", None)
+    if space is not None and not (scales() if callable(scales) else callable(getattr(space, "scale", None))):
+        name = getattr(space, "name", type(space).__name__)
+        raise ValueError(f"{key}: bad value {width!r}; space {name!r} has no scaling rule (its network "
+                         f"is fixed); accepted: a width in spaces {', '.join(width_spaces())}")
+    return float(width)
+
+
+def narrow(space: Any, spec: Any, width: float | None) -> Any:
+    """The network a reduced-width proxy trains: ``spec`` at ``width`` by its space's rule
+    (EcoNAS, Zhou et al. 2020: fewer channels keep the ranking); ``spec`` itself at None or 1."""
+    return spec if width is None or width == 1 else space.scale(spec, width=width)
+
+
 def resize_data(data: ProxyData, resolution: int) -> ProxyData:
     """``data`` with every split resized to ``resolution`` (antialiased bilinear; the
     normalisation statistics carry over, resizing barely moves them)."""
@@ -108,16 +138,20 @@ def resize_data(data: ProxyData, resolution: int) -> ProxyData:
 
 def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | None = None, *,
              latency: LatencyTarget | None = None, extra_build: dict[str, Any] | None = None,
-             space: Any = None) -> Outcome:
+             space: Any = None, width: float | None = None) -> Outcome:
     """Train ``spec`` with the proxy ``config`` on ``data``; the reward is the last epoch's
     validation accuracy. ``report(epoch, metrics)`` runs after each epoch; a truthy return stops.
     A spec whose network expects another input size than the data's (a compound-scaled one) is
-    trained on the images resized to it."""
+    trained on the images resized to it. ``width`` trains the spec narrowed (``narrow``): params,
+    MACs and latency stay the candidate's, ``width`` and ``trained_params``/``trained_macs`` say
+    what was trained."""
     from nas.train.trainer import reason_of, train
     try:
         space, spec = prepare(spec, data, space)
         cost = space.cost(spec)
-        data = resize_data(data, space.input_resolution(spec))
+        trained = narrow(space, spec, width)
+        trained_cost = cost if trained is spec else space.cost(trained)
+        data = resize_data(data, space.input_resolution(trained))
     except (ValueError, TypeError, KeyError) as err:
         return Failure(reason_of(err, f"spec does not fit {data.name} ({data.num_classes} classes, "
                                       f"{data.resolution}px)"))
@@ -129,7 +163,7 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
             return outcome
         predicted = outcome
     options = {**build_options(config), **(extra_build or {})}
-    result = train(lambda: space.build(spec, **options), data, config, callback=report)
+    result = train(lambda: space.build(trained, **options), data, config, callback=report)
     if not result.ok:
         return Failure(result.failure)
     last = result.history[-1]
@@ -137,6 +171,8 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
                "train_loss": last["train_loss"], "train_acc": last["train_acc"],
                "params": cost.params, "macs": cost.macs, "train_time_s": result.wall_time_s,
                "epochs": result.epochs, "stopped": float(result.stopped), **space.describe(spec), **predicted}
+    if width is not None:
+        metrics.update(width=float(width), trained_params=trained_cost.params, trained_macs=trained_cost.macs)
     if latency is not None and not predicted:
         outcome = _latency_or_failure(space, spec, latency)
         if isinstance(outcome, Failure):

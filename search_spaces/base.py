@@ -101,6 +101,12 @@ class SearchSpace(abc.ABC):
         raise TypeError(f"{self.name}: no scaling rule for {type(spec).__name__} specs; "
                         "accepted: block specs and cell-space network specs")
 
+    @classmethod
+    def scales(cls) -> bool:
+        """Whether this space has a scaling rule (it overrides ``scale``): a reduced-width proxy
+        (``width`` of a calibration fidelity or a ladder rung) needs one."""
+        return cls.scale is not SearchSpace.scale
+
     def network(self, spec: Any) -> Any:
         """The concrete network spec ``spec`` stands for (a compound spec's scaled base; itself
         for every other space)."""

@@ -5,6 +5,8 @@ picks a ladder for a space (see ``nas.calibrate``).
 
     nas calibrate experiments/nasbench201_ladder.yaml --n 24 --proxies params,naswot,jacob_cov \\
         --fidelity epochs=1,per_class=25 --fidelity epochs=2,per_class=50 --seeds 2
+    nas calibrate experiments/cifar10_ladder.yaml --n 10 --fidelity epochs=1,per_class=50,width=0.5 \
+        --fidelity epochs=3,per_class=100 data.dataset=../shared/data/cifar10-jpeg.tar.gz
     nas calibrate experiments/quickstart.yaml --n 8 --proxies params,naswot --fidelity epochs=1 \\
         data.dataset=../shared/data/cifar10-jpeg.tar.gz
 
@@ -26,7 +28,8 @@ def register(sub) -> None:
                    help="comma-separated zero-cost proxies (default: all; '' for none)")
     p.add_argument("--fidelity", action="append", default=None, metavar="KEY=VALUE,...",
                    help="a training fidelity: evaluation.train keys and data per_class/val_fraction/"
-                        "split_seed/resolution (repeatable; default: a ladder experiment's proxy rungs)")
+                        "split_seed/resolution, and width (a multiplier: the candidates trained narrowed "
+                        "by their space's scaling rule) (repeatable; default: a ladder experiment's proxy rungs)")
     p.add_argument("--seeds", type=int, default=2, help="training seeds per fidelity (default 2)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default OUTPUT/calibrate-NAME)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

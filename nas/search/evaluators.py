@@ -26,6 +26,7 @@ class ProxyEvaluator:
     latency: Any = None   # a nas.latency model (or nas.evaluate.LatencyTarget) or None
     threads: int = 1      # torch intra-op threads: the CPUs Ray gave the trial
     space: Any = None     # the search's own space (None: the catalog's space for each spec)
+    width: float | None = None  # a reduced-width proxy: the candidate trained narrowed (nas.evaluate.narrow)
 
     def __call__(self, spec: Any, *, report: Callable, seed: int) -> Outcome:
         import torch
@@ -35,7 +36,7 @@ class ProxyEvaluator:
         try:
             config = dataclasses.replace(self.train, seed=int(seed))
             return evaluate(spec, config, self.data, lambda epoch, metrics: report(epoch, metrics),
-                            latency=self.latency, space=self.space)
+                            latency=self.latency, space=self.space, width=self.width)
         finally:
             torch.set_num_threads(before)  # a library call leaves the process as it found it
 
@@ -110,17 +111,18 @@ def trial_threads(config: ExperimentConfig) -> int:
     return max(1, int(cpus)) if cpus else max(1, (config.execution.num_cpus or 1))
 
 
-def zero_cost(config: ExperimentConfig, space: Any, data: Any = None) -> Any:
-    """Training-free scoring of each candidate (``nas.search.zero_cost``) on the search's images."""
+def zero_cost(config: ExperimentConfig, space: Any, data: Any = None, width: float | None = None) -> Any:
+    """Training-free scoring of each candidate (``nas.search.zero_cost``) on the search's images,
+    of its network narrowed to ``width`` when one is given."""
     from nas.data import load_proxy_data
     from nas.search.zero_cost import make_zero_cost
     return make_zero_cost(config, space, data if data is not None else load_proxy_data(config.data),
-                          trial_threads(config))
+                          trial_threads(config), width)
 
 
-def proxy(config: ExperimentConfig, space: Any, data: Any = None) -> ProxyEvaluator:
+def proxy(config: ExperimentConfig, space: Any, data: Any = None, width: float | None = None) -> ProxyEvaluator:
     from nas.data import load_proxy_data
     threads = trial_threads(config)
     latency = latency_model(config, space)  # before the data: a bad table fails before any work
     data = data if data is not None else load_proxy_data(config.data)
-    return ProxyEvaluator(config.evaluation.train, data, latency, threads, space)
+    return ProxyEvaluator(config.evaluation.train, data, latency, threads, space, width)

@@ -111,8 +111,10 @@ def make_strategy(config: ExperimentConfig, space: Any, seed: int, run_dir: Path
     return strategy
 
 
-def make_job(config: ExperimentConfig, space: Any, allow_code: bool = False, data: Any = None) -> TrialJob:
-    """The trial job of ``evaluation.kind`` (``data``: images already loaded, else loaded here)."""
+def make_job(config: ExperimentConfig, space: Any, allow_code: bool = False, data: Any = None,
+             width: float | None = None) -> TrialJob:
+    """The trial job of ``evaluation.kind`` (``data``: images already loaded, else loaded here;
+    ``width``: a ladder rung's reduced-width proxy)."""
     ev = config.evaluation
     if ev.kind == "function":
         if not ev.function:
@@ -127,19 +129,24 @@ def make_job(config: ExperimentConfig, space: Any, allow_code: bool = False, dat
     if ev.kind == "tabular":
         return TrialJob(space, evaluators.tabular(config, space), ev.metric)
     if ev.kind == "zero_cost":
-        return TrialJob(space, evaluators.zero_cost(config, space, data), ev.metric)
-    return TrialJob(space, evaluators.proxy(config, space, data), ev.metric)
+        return TrialJob(space, evaluators.zero_cost(config, space, data, width), ev.metric)
+    return TrialJob(space, evaluators.proxy(config, space, data, width), ev.metric)
 
 
 def make_rung_jobs(config: ExperimentConfig, space: Any) -> tuple[TrialJob, ...]:
     """One job per ladder rung, every one built (and so checked) before anything runs; the
     images are loaded once and shared."""
+    from nas.evaluate import check_width
     from nas.search.ladder import rung_config
+    rungs = config.evaluation.ladder
+    for r, rung in enumerate(rungs):
+        if rung.width is not None:  # a custom space's scaling rule, before the images are read
+            check_width(f"config key 'evaluation.ladder[{r}].width'", rung.width, space)
     data = None
-    if any(r.kind != "tabular" for r in config.evaluation.ladder):
+    if any(r.kind != "tabular" for r in rungs):
         from nas.data import load_proxy_data
         data = load_proxy_data(config.data)
-    return tuple(make_job(rung_config(config, r), space, data=data) for r in range(len(config.evaluation.ladder)))
+    return tuple(make_job(rung_config(config, r), space, data=data, width=rungs[r].width) for r in range(len(rungs)))
 
 
 def _plain(value: Any) -> Any:

@@ -30,22 +30,27 @@ class ZeroCostEvaluator:
     reference: tuple = ()    # per proxy: sorted reference scores (only when several proxies)
     threads: int = 1
     space: Any = None
+    width: float | None = None  # score the network narrowed to this width (nas.evaluate.narrow)
 
     def __call__(self, spec: Any, *, report: Callable, seed: int) -> Outcome:
         from nas.proxies import score_detail
         start = time.process_time()
         try:
             space, spec = self._prepare(spec)
+            scored = self._narrow(space, spec)
         except (ValueError, TypeError) as err:
             return Failure(f"spec does not fit the data ({self.num_classes} classes, {self.resolution}px): {err}")
         raw = {}
         for name in self.proxies:
-            detail = score_detail(name, spec, list(self.batches), seed=seed, space=space, threads=self.threads)
+            detail = score_detail(name, scored, list(self.batches), seed=seed, space=space, threads=self.threads)
             raw[name] = detail.value
         reward = raw[self.proxies[0]] if len(self.proxies) == 1 else combined_rank(raw, self.proxies, self.reference)
         metrics = {f"zc_{name}": value for name, value in raw.items()}
-        cost = space.cost(spec)
+        cost = space.cost(spec)  # the candidate's; a narrowed one's cost is recorded beside it
         metrics.update(params=cost.params, macs=cost.macs, cpu_s=time.process_time() - start)
+        if self.width is not None:
+            trained = space.cost(scored)
+            metrics.update(width=float(self.width), trained_params=trained.params, trained_macs=trained.macs)
         report(1, {"val_acc": reward, **metrics})
         return Result(float(reward), metrics)
 
@@ -55,6 +60,10 @@ class ZeroCostEvaluator:
         from nas.evaluate import prepare
         task = SimpleNamespace(num_classes=self.num_classes, resolution=self.resolution)  # what prepare reads
         return prepare(spec, task, self.space)
+
+    def _narrow(self, space: Any, spec: Any) -> Any:
+        from nas.evaluate import narrow
+        return narrow(space, spec, self.width)
 
 
 def combined_rank(raw: dict[str, float], proxies: Sequence[str], reference: Sequence[Sequence[float]]) -> float:
@@ -85,9 +94,10 @@ def zero_cost_batches(data: Any, batch_size: int, count: int, seed: int) -> tupl
                  for i in range(count))
 
 
-def make_zero_cost(config: Any, space: Any, data: Any, threads: int) -> ZeroCostEvaluator:
+def make_zero_cost(config: Any, space: Any, data: Any, threads: int, width: float | None = None) -> ZeroCostEvaluator:
     """The evaluator an experiment's ``evaluation.zero_cost`` section describes; unknown proxies
-    and impossible batch sizes fail here, before Ray starts or a run directory is written."""
+    and impossible batch sizes fail here, before Ray starts or a run directory is written. At a
+    ``width``, candidates and the reference sample alike are scored narrowed."""
     from nas.proxies import names, score_detail
 
     zc = config.evaluation.zero_cost
@@ -97,15 +107,16 @@ def make_zero_cost(config: Any, space: Any, data: Any, threads: int) -> ZeroCost
                          f"one or more of {', '.join(names())}")
     batches = zero_cost_batches(data, zc.batch_size, zc.batches, config.seed)
     evaluator = ZeroCostEvaluator(tuple(zc.proxy), batches, data.num_classes, data.resolution,
-                                  threads=threads, space=space)
+                                  threads=threads, space=space, width=width)
     if len(zc.proxy) == 1:
         return evaluator
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 201]))
     scored: list[list[float]] = [[] for _ in zc.proxy]
     for _ in range(zc.reference):
-        _, spec = evaluator._prepare(space.sample(rng))
+        scoring_space, spec = evaluator._prepare(space.sample(rng))
+        spec = evaluator._narrow(scoring_space, spec)
         for i, name in enumerate(zc.proxy):
             scored[i].append(score_detail(name, spec, list(batches), seed=config.seed, space=space,
                                           threads=threads).value)
     return ZeroCostEvaluator(tuple(zc.proxy), batches, data.num_classes, data.resolution,
-                             tuple(tuple(sorted(s)) for s in scored), threads, space)
+                             tuple(tuple(sorted(s)) for s in scored), threads, space, width)
