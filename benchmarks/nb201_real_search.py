@@ -83,6 +83,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--budgets", type=float, nargs="+", default=[300.0, 900.0], help="CPU-seconds per search")
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. seeds - 1")
+    p.add_argument("--results", type=Path, default=None,
+                   help="results JSON (default results/nb201_real_search.json); a second process on other "
+                        "seeds writes its own and --merge folds it in")
+    p.add_argument("--merge", type=Path, nargs="*", default=[], help="results JSONs to fold in, then rewrite")
     p.add_argument("--proxies", nargs="+", default=["jacob_cov", "meco", "params"])
     p.add_argument("--keep", type=float, default=0.025)
     p.add_argument("--share", type=float, default=0.4, help="rung 0's share of the budget")
@@ -97,9 +102,14 @@ def main() -> None:
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     space = NB201Space()
-    path = args.out.parent / "nb201_real_search.json"
+    path = args.results or args.out.parent / "nb201_real_search.json"
     results = earlier(path, args)
-    for seed in range(args.seeds):
+    for other in args.merge:  # another process's seeds: its rows win over this file's for the same run
+        rows = json.loads(other.read_text())["results"]
+        keys = {(r["seed"], r["budget_cpu_s"], r["method"]) for r in rows}
+        results = [r for r in results if (r["seed"], r["budget_cpu_s"], r["method"]) not in keys] + rows
+    seeds = range(args.first_seed, args.seeds)
+    for seed in seeds:
         for budget in args.budgets:
             for kind in [k for k in args.kinds if k != "baselines"]:
                 row = {"seed": seed, "budget_cpu_s": budget, "method": kind,
@@ -117,14 +127,16 @@ def main() -> None:
                 results.append({"seed": seed, "budget_cpu_s": None, "method": method, **row})
                 print(json.dumps(results[-1]), flush=True)
         save(results, path, args)
+    save(results, path, args)
 
 
 def earlier(path: Path, args: argparse.Namespace) -> list[dict]:
     """Rows of earlier runs that this run does not redo, so budgets and seeds can be run in parts."""
     if not path.exists():
         return []
-    redo = {(s, b, k) for s in range(args.seeds) for b in args.budgets for k in args.kinds if k != "baselines"}
-    redo |= {(s, None, m) for s in range(args.seeds) for m in ("most_params", "naswot") if "baselines" in args.kinds}
+    seeds = range(args.first_seed, args.seeds)
+    redo = {(s, b, k) for s in seeds for b in args.budgets for k in args.kinds if k != "baselines"}
+    redo |= {(s, None, m) for s in seeds for m in ("most_params", "naswot") if "baselines" in args.kinds}
     return [r for r in json.loads(path.read_text())["results"]
             if (r["seed"], r["budget_cpu_s"], r["method"]) not in redo]
 
