@@ -3,6 +3,8 @@ and the smoke run, the per-worker context (device, decoded data, the one Ray ins
 ways a stage reports that it failed or was skipped."""
 from __future__ import annotations
 
+import contextlib
+
 import os
 import sys
 from dataclasses import dataclass, field
@@ -123,7 +125,7 @@ class Context:
     cache_dir: Path
     scratch: Path
     _data: dict = field(default_factory=dict)
-    _ray: bool = False
+    _ray: contextlib.ExitStack | None = None  # open while this worker's Ray runs; closing it shuts Ray down
 
     @property
     def cuda(self) -> bool:
@@ -148,7 +150,9 @@ class Context:
             return
         from nas.config import ExperimentConfig
         from nas.search.ray_backend import connect
-        self._ray = connect(ExperimentConfig(execution=execution))
+        stack = contextlib.ExitStack()
+        connect(ExperimentConfig(execution=execution), stack, self.scratch / "ray_notices.log")
+        self._ray = stack
 
     def release_memory(self) -> None:
         """Between stages: the worker's cached CUDA blocks go back, so trials see the whole GPU."""
@@ -164,7 +168,6 @@ class Context:
         self.close()
 
     def close(self) -> None:
-        if self._ray:
-            import ray
-            ray.shutdown()
-            self._ray = False
+        if self._ray is not None:
+            self._ray.close()
+            self._ray = None

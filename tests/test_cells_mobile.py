@@ -47,7 +47,7 @@ def test_mbconv_skip_and_drop_path_rules():
 
 
 @pytest.mark.parametrize("opts,field", [({"expand": 0}, "expand"), ({"kernel": 4}, "kernel"),
-                                        ({"se_ratio": 1.5}, "se_ratio"), ({"act": "gelu"}, "act"),
+                                        ({"se_ratio": 1.5}, "se_ratio"), ({"act": "elu"}, "act"),
                                         ({"drop_path": 1.0}, "drop_path"), ({"skip": "yes"}, "skip")])
 def test_mbconv_rejects_bad_options_in_create_and_cost(opts, field):
     with pytest.raises(ValueError, match=field):
