@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from nas import cli
+from search_spaces.catalog import resolve
 from search_spaces.macro import NAMED
 from search_spaces.macro.build import build
 from search_spaces.macro.plan import network_cost
@@ -31,17 +32,12 @@ def test_inspect_scale_and_dry_run(name, tmp_path, capsys):
     scaled = json.loads(out.read_text())
     assert scaled["params"] < cost.params * 1.5 and scaled["spec"]["resolution"] == 160
     with torch.device("meta"):
-        model = build(cli_resolve(scaled["spec_string"]))
+        model = build(resolve(scaled["spec_string"]))
     assert sum(p.numel() for p in model.parameters()) == scaled["params"]
     capsys.readouterr()
 
     assert cli.main(["train", name, "--dry-run"]) == 0
     assert f"built: {cost.params:,} params" in capsys.readouterr().out
-
-
-def cli_resolve(text: str):
-    from search_spaces.catalog import resolve
-    return resolve(text)
 
 
 def test_scale_to_a_budget_takes_the_widest_fit(capsys):
@@ -78,6 +74,6 @@ def test_export_runs_and_matches(name, tmp_path):
     out = tmp_path / "export"
     assert cli.main(["export", spec, "--out", str(out), "--format", "torchscript"]) == 0
     scripted = torch.jit.load(str(out / "model.pt"))
-    side = cli_resolve(spec).resolution
+    side = resolve(spec).resolution
     logits = scripted(torch.randn(2, 3, side, side))
     assert torch.isfinite(logits).all() and logits.shape[0] == 2

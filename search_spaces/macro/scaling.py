@@ -54,9 +54,9 @@ def _repeats(stage: Stage, out: int | None, depth: float) -> int:
     if stage.op in LAYERS or depth == 1:
         return stage.repeats
     repeats = round_repeats(stage.repeats, depth)
-    if repeats > stage.repeats and stage.op not in GROWING and stage.op not in STEPPED and out is not None:
-        if not _valid(stage.op, out, out, 1, dict(stage.options)):
-            return stage.repeats
+    # ``out`` is None for a growing stage, whose blocks add channels by design
+    if repeats > stage.repeats and out is not None and not _valid(stage.op, out, out, 1, dict(stage.options)):
+        return stage.repeats
     return repeats
 
 
