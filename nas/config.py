@@ -91,7 +91,8 @@ class RungConfig:
     first, promoted to the next rung. A rung stops at ``trials`` candidates or at its ``share`` of
     ``budget.cpu_s`` (the last rung takes what remains), whichever comes first. ``width``: a
     reduced-width proxy (EcoNAS, Zhou et al. 2020): the rung scores each candidate narrowed by its
-    space's scaling rule; the store keeps the candidate's own spec, the metrics the width."""
+    space's scaling rule; the store keeps the candidate's own spec, the metrics the width.
+    ``reward``: what this rung ranks trained candidates by (None: ``evaluation.reward``)."""
 
     kind: Literal["zero_cost", "proxy", "tabular"] = "zero_cost"
     keep: float = field(default=0.1, metadata=_check(lambda v: 0 < v <= 1, "a fraction in (0, 1]"))
@@ -101,6 +102,7 @@ class RungConfig:
     train: Mapping[str, Any] = _options()
     width: Optional[float] = field(default=None, metadata=_check(lambda v: v is None or v > 0,
                                                                  "a width multiplier > 0"))
+    reward: Optional[Literal["val_acc", "val_loss"]] = None
 
 
 @dataclass(frozen=True)
@@ -109,10 +111,15 @@ class EvaluationConfig:
     recipe (and latency measured when ``latency`` is set); ``tabular``: a benchmark table lookup;
     ``zero_cost``: a training-free proxy (``zero_cost``); ``ladder``: the ``ladder`` rungs in turn;
     ``function``: ``module:callable`` taking ``(spec, *, report, seed, **options)`` (custom or
-    test evaluators). ``metric`` is the per-epoch value an early-stopping scheduler compares."""
+    test evaluators). ``metric`` is the per-epoch value an early-stopping scheduler compares.
+    ``reward``: what a trained candidate is ranked by: ``val_acc``, its last epoch's validation
+    accuracy, or ``val_loss``, that epoch's validation loss negated (higher is better). On the few
+    hundred validation images a CPU search affords, accuracy moves in steps of 1/n and the loss,
+    averaged over the same images, ranks short trainings more faithfully (benchmarks/README.md)."""
 
     kind: Literal["proxy", "tabular", "function", "zero_cost", "ladder"] = "proxy"
     metric: str = "val_acc"
+    reward: Literal["val_acc", "val_loss"] = "val_acc"
     train: TrainConfig = field(default_factory=TrainConfig)
     zero_cost: ZeroCostConfig = field(default_factory=ZeroCostConfig)
     ladder: tuple[RungConfig, ...] = ()
@@ -197,11 +204,24 @@ def check_experiment(config: ExperimentConfig) -> ExperimentConfig:
                          f"evaluation.kind {ev.kind!r}: {', '.join(accepted)}")
     if ev.kind == "ladder":
         check_ladder(config)
+    check_reward(config)
     if ev.kind in ("proxy", "ladder") and config.data.val_fraction == 0:
         # val_fraction=0 validates on the test split: the search would select on it.
         raise ValueError("config key 'data.val_fraction': bad value 0 (it validates on the test split, "
                          "so the search would select on it); accepted for a search: 0 < val_fraction < 1")
     return config
+
+
+def check_reward(config: ExperimentConfig) -> None:
+    """MnasNet's ACC x (LAT / T) ** w rewards a faster network only for a positive accuracy, so a
+    negated loss cannot feed it."""
+    ev = config.evaluation
+    keys = [("evaluation.reward", ev.reward)] + [(f"evaluation.ladder[{i}].reward", r.reward)
+                                                  for i, r in enumerate(ev.ladder)]
+    for key, value in keys:
+        if value == "val_loss" and config.strategy.name == "mnasnet":
+            raise ValueError(f"config key '{key}': bad value 'val_loss' with strategy 'mnasnet', whose reward "
+                             "ACC x (LAT / T) ** w needs a positive accuracy; accepted: val_acc")
 
 
 def check_ladder(config: ExperimentConfig) -> None:

@@ -138,14 +138,17 @@ def resize_data(data: ProxyData, resolution: int) -> ProxyData:
 
 def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | None = None, *,
              latency: LatencyTarget | None = None, extra_build: dict[str, Any] | None = None,
-             space: Any = None, width: float | None = None) -> Outcome:
+             space: Any = None, width: float | None = None, reward: str = "val_acc") -> Outcome:
     """Train ``spec`` with the proxy ``config`` on ``data``; the reward is the last epoch's
-    validation accuracy. ``report(epoch, metrics)`` runs after each epoch; a truthy return stops.
+    validation accuracy (``reward="val_acc"``) or its validation loss negated (``"val_loss"``).
+    ``report(epoch, metrics)`` runs after each epoch; a truthy return stops.
     A spec whose network expects another input size than the data's (a compound-scaled one) is
     trained on the images resized to it. ``width`` trains the spec narrowed (``narrow``): params,
     MACs and latency stay the candidate's, ``width`` and ``trained_params``/``trained_macs`` say
     what was trained."""
     from nas.train.trainer import reason_of, train
+    if reward not in ("val_acc", "val_loss"):
+        raise ValueError(f"reward: bad value {reward!r}; accepted: 'val_acc', 'val_loss'")
     try:
         space, spec = prepare(spec, data, space)
         cost = space.cost(spec)
@@ -178,7 +181,7 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
         if isinstance(outcome, Failure):
             return outcome
         metrics.update(outcome)
-    return Result(reward=result.val_acc, metrics=metrics)
+    return Result(reward=result.val_acc if reward == "val_acc" else -result.val_loss, metrics=metrics)
 
 
 def _latency_or_failure(space: Any, spec: Any, latency: Any) -> dict[str, Any] | Failure:

@@ -60,6 +60,20 @@ def reference(tmp_path_factory, shared_data):
     return path, summary.run_dir
 
 
+def test_a_rung_ranked_by_validation_loss_promotes_the_lowest_loss(tmp_path, shared_data):
+    ladder = [dict(LADDER[0]), {**LADDER[1], "reward": "val_loss"}, LADDER[2]]
+    path = tiny_ladder(tmp_path, shared_data, evaluation={"ladder": ladder})
+    run_dir = search(load_config(path), tmp_path / "run", progress=Progress(enabled=False)).run_dir
+    conn = sqlite3.connect(str(run_dir / "trials.sqlite"))
+    got = conn.execute("SELECT rung, spec, reward, metrics FROM trials ORDER BY candidate_id").fetchall()
+    rung1 = [(spec, reward, json.loads(metrics)) for rung, spec, reward, metrics in got if rung == 1]
+    assert len(rung1) == 2 and all(reward == pytest.approx(-m["val_loss"]) and reward < 0
+                                   for _, reward, m in rung1)
+    lowest = min(rung1, key=lambda row: row[2]["val_loss"])[0]
+    top = [(spec, reward) for rung, spec, reward, _ in got if rung == 2]
+    assert top[0][0] == lowest and 0.0 <= top[0][1] <= 1.0  # rung 2 keeps the evaluation's val_acc
+
+
 @pytest.mark.slow
 def test_rungs_promote_the_best_and_the_top_rung_is_best(reference):
     _, run_dir = reference
@@ -124,6 +138,8 @@ def test_sigkill_resumes_to_the_uninterrupted_rows(point, reference, tmp_path):
      "evaluation.ladder[0].keep"),
     ({"evaluation": {"ladder": [{"kind": "zero_cost", "keep": 0.1, "share": 0.5}, {"kind": "proxy"}]},
       "budget": {"cpu_s": 0.05}}, "evaluation.ladder[0].share"),
+    ({"evaluation": {"ladder": [{"kind": "zero_cost", "keep": 0.5, "trials": 8},
+                                {"kind": "proxy", "reward": "loss"}]}}, "evaluation.ladder[1].reward"),
 ])
 def test_bad_ladders_fail_before_any_work(change, needle, tmp_path, shared_data, capsys):
     evaluation = yaml.safe_load((ROOT / "experiments" / "cifar10_ladder.yaml").read_text())["evaluation"]

@@ -27,6 +27,7 @@ class ProxyEvaluator:
     threads: int = 1      # torch intra-op threads: the CPUs Ray gave the trial
     space: Any = None     # the search's own space (None: the catalog's space for each spec)
     width: float | None = None  # a reduced-width proxy: the candidate trained narrowed (nas.evaluate.narrow)
+    reward: str = "val_acc"     # evaluation.reward: val_acc or val_loss (negated)
 
     def __call__(self, spec: Any, *, report: Callable, seed: int) -> Outcome:
         import torch
@@ -36,7 +37,7 @@ class ProxyEvaluator:
         try:
             config = dataclasses.replace(self.train, seed=int(seed))
             return evaluate(spec, config, self.data, lambda epoch, metrics: report(epoch, metrics),
-                            latency=self.latency, space=self.space, width=self.width)
+                            latency=self.latency, space=self.space, width=self.width, reward=self.reward)
         finally:
             torch.set_num_threads(before)  # a library call leaves the process as it found it
 
@@ -125,4 +126,4 @@ def proxy(config: ExperimentConfig, space: Any, data: Any = None, width: float |
     threads = trial_threads(config)
     latency = latency_model(config, space)  # before the data: a bad table fails before any work
     data = data if data is not None else load_proxy_data(config.data)
-    return ProxyEvaluator(config.evaluation.train, data, latency, threads, space, width)
+    return ProxyEvaluator(config.evaluation.train, data, latency, threads, space, width, config.evaluation.reward)

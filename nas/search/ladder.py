@@ -53,10 +53,12 @@ def promoted_count(rung: RungConfig, finished: int) -> int:
 
 
 def rung_config(config: ExperimentConfig, r: int) -> ExperimentConfig:
-    """The experiment as rung ``r`` evaluates it: its kind, its training recipe."""
+    """The experiment as rung ``r`` evaluates it: its kind, its training recipe, its reward."""
     rung = config.evaluation.ladder[r]
     train = dataclasses.replace(config.evaluation.train, **dict(rung.train))
-    return dataclasses.replace(config, evaluation=dataclasses.replace(config.evaluation, kind=rung.kind, train=train))
+    evaluation = dataclasses.replace(config.evaluation, kind=rung.kind, train=train,
+                                     reward=rung.reward or config.evaluation.reward)
+    return dataclasses.replace(config, evaluation=evaluation)
 
 
 def rung_strategy(config: ExperimentConfig, plan: Any, store: RunStore, r: int) -> tuple[Any, int | None]:
