@@ -232,9 +232,10 @@ def check_ladder(config: ExperimentConfig) -> None:
                          "(e.g. [{kind: zero_cost, keep: 0.1}, {kind: proxy}])")
     for i, rung in enumerate(rungs):
         key = f"evaluation.ladder[{i}]"
-        if rung.trials is None and rung.share is None and i < len(rungs) - 1 and budget.cpu_s is None:
-            raise ValueError(f"config key '{key}': a rung below the last needs 'trials' or a 'share' of "
-                             "budget.cpu_s, else it would never end and promote")
+        # An upper rung ends with its promoted list; the strategy's rung needs a bound of its own.
+        if rung.trials is None and rung.share is None and i == 0 < len(rungs) - 1 and budget.cpu_s is None:
+            raise ValueError(f"config key '{key}': the first rung needs 'trials' or a 'share' of "
+                             "budget.cpu_s, else it would run to budget.trials before promoting any")
         if rung.share is not None and budget.cpu_s is None:
             raise ValueError(f"config key '{key}.share': bad value {rung.share!r}; a share needs budget.cpu_s")
         if rung.width is not None:
