@@ -211,24 +211,29 @@ def _train_fidelities(plan: CalibrationPlan, progress: Callable[[str], None]) ->
     for fid, train, data_config in zip(plan.fidelities, plan.train_configs, plan.data_configs):
         data = load_proxy_data(data_config)
         label = f"train[{fid.name}]"
-        per_seed, cpu = [], []
+        per_seed, losses, cpu = [], [], []
         start = time.time()
         for s in range(plan.seeds):
-            accs = []
+            accs, neg_losses = [], []
             for i, spec in enumerate(plan.specs):
                 before = time.process_time()
                 config = dataclasses.replace(train, seed=train.seed + s)
                 outcome = evaluate(spec, config, data, space=plan.space, width=fid.width)
-                accs.append(float(getattr(outcome, "reward", math.nan)))
+                metrics = getattr(outcome, "metrics", {}) or {}
+                accs.append(float(metrics.get("val_acc", math.nan)))
+                neg_losses.append(-float(metrics.get("val_loss", math.nan)))
                 cpu.append(time.process_time() - before)
                 progress(_eta(f"{label} seed {s}", s * len(plan.specs) + i + 1, plan.seeds * len(plan.specs), start))
             per_seed.append(accs)
-        mean = np.nanmean(np.asarray(per_seed, dtype=float), axis=0) if plan.seeds > 1 else np.asarray(per_seed[0])
-        columns[label] = {"kind": "train", "values": [float(v) for v in mean], "cpu_s": cpu,
-                          "fallbacks": int(np.isnan(np.asarray(per_seed, dtype=float)).any(axis=0).sum()),
-                          "train": dict(fid.train), "data": dict(fid.data), "width": fid.width,
-                          "images": len(data.train),
-                          "val_images": len(data.val)}
+            losses.append(neg_losses)
+        common = {"kind": "train", "cpu_s": cpu, "train": dict(fid.train), "data": dict(fid.data),
+                  "width": fid.width, "images": len(data.train), "val_images": len(data.val)}
+        # Both rewards a rung can rank by (evaluation.reward): accuracy, and the loss negated.
+        for column, values in ((label, per_seed), (f"{label}:val_loss", losses)):
+            arr = np.asarray(values, dtype=float)
+            mean = np.nanmean(arr, axis=0) if plan.seeds > 1 else arr[0]
+            columns[column] = {**common, "values": [float(v) for v in mean],
+                               "fallbacks": int(np.isnan(arr).any(axis=0).sum())}
         runs[label] = per_seed
     return columns, runs
 

@@ -40,6 +40,7 @@ def test_nb201_writes_table_json_png(nb201_run):
     text = (out / "calibration.md").read_text()
     assert "nb201_12ep_cifar10_valid" in text and "| train[epochs=1,per_class=10,val_fraction=0.5] | 2 |" in text
     names = ["params", "naswot", "train[epochs=1,per_class=10,val_fraction=0.5]",
+             "train[epochs=1,per_class=10,val_fraction=0.5]:val_loss",
              "nb201_12ep_cifar10_valid", "nb201_12ep_cifar10_test"]
     assert list(result["columns"]) == names
     assert result["reference"] == "nb201_12ep_cifar10_valid" and result["n"] == 4
@@ -57,6 +58,9 @@ def test_nb201_writes_table_json_png(nb201_run):
     accs = result["per_seed"]["train[epochs=1,per_class=10,val_fraction=0.5]"]
     assert len(accs) == 2 and all(0.0 <= a <= 1.0 for a in accs[0] + accs[1])
     assert result["columns"]["train[epochs=1,per_class=10,val_fraction=0.5]"]["images"] == 50
+    # the loss column (what `reward: val_loss` ranks by): a negated cross-entropy near ln(10) at chance
+    losses = result["columns"]["train[epochs=1,per_class=10,val_fraction=0.5]:val_loss"]["values"]
+    assert len(losses) == 4 and all(-10.0 < v < -0.5 for v in losses)
 
 
 def test_same_seed_same_numbers_other_seed_other_cells(data_overrides, nb201_run):
@@ -111,6 +115,6 @@ def test_top_recall_and_seed_noise_values():
 
 def test_ladder_experiment_calibrates_its_training_rung_by_default(data_overrides):
     plan = plan_calibration(load_config(NB201, data_overrides), n=3, proxies=["params"], seeds=1)
-    assert [f.name for f in plan.fidelities] == ["epochs=2"]
-    assert plan.train_configs[0].epochs == 2 and plan.train_configs[0].label_smoothing == 0.2
+    assert [f.name for f in plan.fidelities] == ["experiment"]  # the rung trains the experiment's recipe
+    assert plan.train_configs[0].epochs == 3 and plan.train_configs[0].lr == 0.1
     assert plan.table is not None and len(plan.specs) == 3
