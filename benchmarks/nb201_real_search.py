@@ -44,6 +44,10 @@ def experiment(kind: str, seed: int, budget: float, args: argparse.Namespace) ->
         evaluation.update(kind="ladder", zero_cost={"proxy": args.proxies, "batch_size": 64, "reference": 32},
                           ladder=[{"kind": "zero_cost", "keep": args.keep, "share": args.share},
                                   {"kind": "proxy", "reward": args.reward}])
+        if args.final_epochs:  # a third rung: the best of rung 1 trained longer (its noise averaged down)
+            evaluation["ladder"][1].update(keep=args.keep1, share=args.share1)
+            evaluation["ladder"].append({"kind": "proxy", "reward": args.reward,
+                                         "train": {"epochs": args.final_epochs}})
     return {"name": f"nb201-{kind}-{seed}", "seed": seed, "space": {"name": "nasbench201"},
             "strategy": {"name": "random"}, "evaluation": evaluation,
             "data": {"dataset": str(DATA / "cifar10-jpeg.tar.gz"), "per_class": args.per_class,
@@ -57,8 +61,10 @@ def settings(kind: str, args: argparse.Namespace) -> dict:
     """What a method's row was run with, so rows of differently configured runs stay apart."""
     train = {"epochs": args.epochs, "images": args.per_class * 8}
     if kind == "ladder":
+        third = ({"keep1": args.keep1, "share1": args.share1, "final_epochs": args.final_epochs}
+                 if args.final_epochs else {})
         return {"proxies": "+".join(args.proxies), "share": args.share, "keep": args.keep,
-                "reward": args.reward, **train}
+                "reward": args.reward, **train, **third}
     return {"proxies": "+".join(args.proxies)} if kind == "zero_cost" else train
 
 
@@ -102,6 +108,10 @@ def main() -> None:
     p.add_argument("--keep", type=float, default=0.03)
     p.add_argument("--reward", default="val_loss", choices=["val_acc", "val_loss"],
                    help="what the ladder's training rung ranks by (evaluation.reward)")
+    p.add_argument("--final-epochs", type=int, default=None,
+                   help="add a third rung training rung 1's best --keep1 for this many epochs")
+    p.add_argument("--keep1", type=float, default=0.25)
+    p.add_argument("--share1", type=float, default=0.45, help="rung 1's share of the budget (with --final-epochs)")
     p.add_argument("--label", default=None, help="the method name of this run's rows (default: the kind)")
     p.add_argument("--share", type=float, default=0.4, help="rung 0's share of the budget")
     p.add_argument("--epochs", type=int, default=3)
