@@ -233,7 +233,7 @@ def check_ladder(config: ExperimentConfig) -> None:
     for i, rung in enumerate(rungs):
         key = f"evaluation.ladder[{i}]"
         # An upper rung ends with its promoted list; the strategy's rung needs a bound of its own.
-        if rung.trials is None and rung.share is None and i == 0 < len(rungs) - 1 and budget.cpu_s is None:
+        if rung.trials is None and rung.share is None and i == 0 and len(rungs) > 1 and budget.cpu_s is None:
             raise ValueError(f"config key '{key}': the first rung needs 'trials' or a 'share' of "
                              "budget.cpu_s, else it would run to budget.trials before promoting any")
         if rung.share is not None and budget.cpu_s is None:

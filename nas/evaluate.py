@@ -136,6 +136,10 @@ def resize_data(data: ProxyData, resolution: int) -> ProxyData:
         for name, part in parts.items()})
 
 
+# evaluation.reward: what a trained candidate is ranked by, higher is better.
+REWARDS = {"val_acc": lambda result: result.val_acc, "val_loss": lambda result: -result.val_loss}
+
+
 def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | None = None, *,
              latency: LatencyTarget | None = None, extra_build: dict[str, Any] | None = None,
              space: Any = None, width: float | None = None, reward: str = "val_acc") -> Outcome:
@@ -147,8 +151,8 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
     MACs and latency stay the candidate's, ``width`` and ``trained_params``/``trained_macs`` say
     what was trained."""
     from nas.train.trainer import reason_of, train
-    if reward not in ("val_acc", "val_loss"):
-        raise ValueError(f"reward: bad value {reward!r}; accepted: 'val_acc', 'val_loss'")
+    if reward not in REWARDS:
+        raise ValueError(f"reward: bad value {reward!r}; accepted: {', '.join(map(repr, REWARDS))}")
     try:
         space, spec = prepare(spec, data, space)
         cost = space.cost(spec)
@@ -181,7 +185,7 @@ def evaluate(spec: Any, config: TrainConfig, data: ProxyData, report: Report | N
         if isinstance(outcome, Failure):
             return outcome
         metrics.update(outcome)
-    return Result(reward=result.val_acc if reward == "val_acc" else -result.val_loss, metrics=metrics)
+    return Result(reward=REWARDS[reward](result), metrics=metrics)
 
 
 def _latency_or_failure(space: Any, spec: Any, latency: Any) -> dict[str, Any] | Failure:
