@@ -78,6 +78,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--budget", type=float, default=300.0, help="CPU-seconds per search")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. seeds - 1")
+    p.add_argument("--results", type=Path, default=None,
+                   help="results JSON (default results/cell_ladder_vs_proxy.json); a second process on other "
+                        "seeds writes its own and --merge folds it in")
+    p.add_argument("--merge", type=Path, nargs="*", default=[], help="results JSONs to fold in, then rewrite")
     p.add_argument("--evaluation-share", type=float, default=0.9)
     p.add_argument("--epochs", type=int, default=4, help="epochs of the common training")
     p.add_argument("--per-class", type=int, default=250, help="training images a class in the common training")
@@ -87,12 +92,17 @@ def main() -> None:
     import torch
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out.parent / "cell_ladder_vs_proxy.json"
+    path = args.results or args.out.parent / "cell_ladder_vs_proxy.json"
     results = json.loads(path.read_text())["results"] if path.exists() else []
-    done = {(r["seed"], r["method"]) for r in results}
-    for seed in range(args.seeds):
+    for other in args.merge:  # another process's seeds: its rows win over this file's for the same run
+        rows = json.loads(other.read_text())["results"]
+        keys = {(r["seed"], r["method"], r["budget_cpu_s"]) for r in rows}
+        results = [r for r in results if (r["seed"], r["method"], r["budget_cpu_s"]) not in keys] + rows
+    done = {(r["seed"], r["method"], r["budget_cpu_s"]) for r in results}
+    save(results, path, args)
+    for seed in range(args.first_seed, args.seeds):
         for method in METHODS:
-            if (seed, method) in done:
+            if (seed, method, args.budget) in done:
                 continue
             row = {"seed": seed, "method": method, "budget_cpu_s": args.budget,
                    **run_search(method, seed, args, args.out)}
@@ -111,10 +121,8 @@ def save(results: list[dict], path: Path, args: argparse.Namespace) -> None:
              f"(N=1, F=16, seed 0), tested on {args.test_per_class * 10} CIFAR-10 test images.", "",
              "| method | CPU budget (s) | seeds | test acc after common training | per seed | CPU-s spent | "
              "candidates scored / trained |", "|---|---|---|---|---|---|---|"]
-    for method in METHODS:
-        rows = [r for r in results if r["method"] == method]
-        if not rows:
-            continue
+    for budget, method in sorted({(r["budget_cpu_s"], r["method"]) for r in results}):
+        rows = [r for r in results if r["method"] == method and r["budget_cpu_s"] == budget]
         acc = [100 * r["test_acc"] for r in rows]
         trials = [r["trials"] for r in rows]
         lines.append(f"| {method} | {rows[0]['budget_cpu_s']:.0f} | {len(rows)} | {np.mean(acc):.2f} +- "

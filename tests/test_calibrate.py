@@ -115,6 +115,8 @@ def test_top_recall_and_seed_noise_values():
 
 def test_ladder_experiment_calibrates_its_training_rung_by_default(data_overrides):
     plan = plan_calibration(load_config(NB201, data_overrides), n=3, proxies=["params"], seeds=1)
-    assert [f.name for f in plan.fidelities] == ["experiment"]  # the rung trains the experiment's recipe
+    # the first training rung trains the experiment's recipe, the second the same for 5 epochs
+    assert [f.name for f in plan.fidelities] == ["experiment", "epochs=5"]
     assert plan.train_configs[0].epochs == 3 and plan.train_configs[0].lr == 0.1
+    assert plan.train_configs[1].epochs == 5 and plan.train_configs[1].lr == 0.1
     assert plan.table is not None and len(plan.specs) == 3
