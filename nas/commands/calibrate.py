@@ -5,7 +5,7 @@ picks a ladder for a space (see ``nas.calibrate``).
 
     nas calibrate experiments/nasbench201_ladder.yaml --n 24 --proxies params,naswot,jacob_cov \\
         --fidelity epochs=1,per_class=25 --fidelity epochs=2,per_class=50 --seeds 2
-    nas calibrate experiments/cifar10_ladder.yaml --n 10 --fidelity epochs=1,per_class=50,width=0.5 \
+    nas calibrate experiments/cifar10_ladder.yaml --n 10 --fidelity epochs=1,per_class=50,width=0.5 \\
         --fidelity epochs=3,per_class=100 data.dataset=../shared/data/cifar10-jpeg.tar.gz
     nas calibrate experiments/quickstart.yaml --n 8 --proxies params,naswot --fidelity epochs=1 \\
         data.dataset=../shared/data/cifar10-jpeg.tar.gz
