@@ -52,10 +52,10 @@ def experiment(method: str, seed: int, args: argparse.Namespace):
     return config
 
 
-def run_search(method: str, seed: int, args: argparse.Namespace, out: Path) -> dict:
+def run_search(method: str, name: str, seed: int, args: argparse.Namespace, out: Path) -> dict:
     config = experiment(method, seed, args)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    summary = search(config, out / f"{method}-{int(args.budget)}-{seed}", progress=Progress(enabled=False))
+    summary = search(config, out / f"{name}-{int(args.budget)}-{seed}", progress=Progress(enabled=False))
     return {"arch": summary.best_spec, "cpu_s": time.process_time() - cpu0,
             "wall_s": time.perf_counter() - wall0, "trials": dict(summary.counts)}
 
@@ -82,6 +82,8 @@ def main() -> None:
     p.add_argument("--results", type=Path, default=None,
                    help="results JSON (default results/cell_ladder_vs_proxy.json); a second process on other "
                         "seeds writes its own and --merge folds it in")
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument("--label", default=None, help="the method name of this run's ladder rows (default: ladder)")
     p.add_argument("--merge", type=Path, nargs="*", default=[], help="results JSONs to fold in, then rewrite")
     p.add_argument("--evaluation-share", type=float, default=0.9)
     p.add_argument("--epochs", type=int, default=4, help="epochs of the common training")
@@ -101,11 +103,12 @@ def main() -> None:
     done = {(r["seed"], r["method"], r["budget_cpu_s"]) for r in results}
     save(results, path, args)
     for seed in range(args.first_seed, args.seeds):
-        for method in METHODS:
-            if (seed, method, args.budget) in done:
+        for method in args.methods:
+            name = args.label if method == "ladder" and args.label else method
+            if (seed, name, args.budget) in done:
                 continue
-            row = {"seed": seed, "method": method, "budget_cpu_s": args.budget,
-                   **run_search(method, seed, args, args.out)}
+            row = {"seed": seed, "method": name, "budget_cpu_s": args.budget,
+                   **run_search(method, name, seed, args, args.out)}
             row.update(common_training(row["arch"], args, args.out))
             results.append(row)
             print(json.dumps(row), flush=True)
