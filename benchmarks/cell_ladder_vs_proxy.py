@@ -128,7 +128,7 @@ def save(results: list[dict], path: Path, args: argparse.Namespace) -> None:
         rows = [r for r in results if r["method"] == method and r["budget_cpu_s"] == budget]
         acc = [100 * r["test_acc"] for r in rows]
         trials = [r["trials"] for r in rows]
-        lines.append(f"| {method} | {rows[0]['budget_cpu_s']:.0f} | {len(rows)} | {np.mean(acc):.2f} +- "
+        lines.append(f"| {method} | {budget:.0f} | {len(rows)} | {np.mean(acc):.2f} +- "
                      f"{np.std(acc):.2f} | {', '.join(f'{a:.1f}' for a in acc)} | "
                      f"{np.mean([r['cpu_s'] for r in rows]):.0f} | {trials} |")
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")

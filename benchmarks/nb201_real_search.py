@@ -8,9 +8,9 @@ by default a longer training of the best ``--keep1`` of those (rung 2, the rest;
 ``experiments/nasbench201_ladder.yaml``, ``--final-epochs 0`` for two rungs); (3) random search
 with today's proxy training at the same budget; and the budget-free baselines on the same seed's
 sample of ``--sample`` random cells: (4) the most-parameters cell, (5) NASWOT's best (Mellor et al.
-2021). No table is read during a search: the 12-epoch table is
-opened only to look the chosen cells up. CPU time is this process's (every search runs on the
-local backend, so all evaluation happens here), planning and data loading included.
+2021). No table is read during a search: the 12-epoch table is opened only to look the chosen cells
+up. CPU time is this process's (every search runs on the local backend, so all evaluation happens
+here), planning and data loading included.
 
     nice python benchmarks/nb201_real_search.py --budgets 300 900 --seeds 5
 """
@@ -193,7 +193,7 @@ CONTEXT = [
     "validation accuracy on 200 images. `ladder2` (stop 20) drops params from rung 0, keeps 3% (so the 900 "
     "CPU-s search spends its budget), and ranks rung 1 by validation loss: on `ladder_v1`'s own rung-1 cells "
     "the loss ranked against the table at Spearman 0.58 / 0.74 (900 / 300 CPU-s) vs accuracy's 0.53 / 0.70, "
-    "and on 181 random cells 0.42 vs 0.16 (benchmarks/README.md). `ladder3` (stop 20, the shipped "
+    "and on 181 random cells 0.42 vs 0.16 (benchmarks/README.md). `ladder3` (stops 20-21, the shipped "
     "`experiments/nasbench201_ladder.yaml` and this script's default) adds a third rung: rung 1's best 30% "
     "trained 5 epochs, ranked by loss, with rung 0 on 35% of the budget and rung 1 on 45%.",
     "- Seeds ran in separate processes on 2 shared cores with other work running; CPU-s is each search's "
